@@ -1,0 +1,40 @@
+//! Hessians as operators first, dense matrices when asked.
+//!
+//! * [`PopulationHessian`]: the exact population Hessian at the optimum (paper Eqs. 8–18, in the
+//!   corrected form derived in `docs/derivations.md`), matrix-free (`O(Nh² Ni)` per product) or
+//!   dense (`O(D²)`, parallel).
+//! * [`sampled`]: the Hessian estimated from `n` Gaussian inputs at any student (Eqs. 3–5), its
+//!   outer-product part `JᵀJ/n` and the NTK Gram `JJᵀ/n`.
+
+mod dense;
+mod population;
+pub mod sampled;
+
+pub use dense::{check_dense_fits, DenseMatrix};
+pub use population::PopulationHessian;
+
+/// A symmetric linear operator on parameter space (`dim = D`), in the parameter order of
+/// `INTERFACE.md`.
+pub trait HessianOperator: Sync {
+    /// `D`.
+    fn dim(&self) -> usize;
+    /// `out = H v`.
+    fn matvec(&self, v: &[f64], out: &mut [f64]);
+    /// The dense matrix, by `D` products with unit vectors (override with a direct assembly).
+    fn to_dense(&self) -> crate::Result<DenseMatrix> {
+        let d = self.dim();
+        check_dense_fits(d, d, "Hessian")?;
+        let mut m = DenseMatrix::zeros(d, d);
+        let mut e = vec![0.0; d];
+        let mut col = vec![0.0; d];
+        for j in 0..d {
+            e[j] = 1.0;
+            self.matvec(&e, &mut col);
+            e[j] = 0.0;
+            for i in 0..d {
+                m.set(i, j, col[i]);
+            }
+        }
+        Ok(m)
+    }
+}

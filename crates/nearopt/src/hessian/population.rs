@@ -1,0 +1,199 @@
+//! The exact population Hessian at the optimum (student = teacher, `x ~ N(0, I)`).
+
+use super::{check_dense_fits, DenseMatrix, HessianOperator};
+use crate::activation::PairMoments;
+use crate::gaussian::{dot, Cov2};
+use crate::network::Network;
+use crate::Result;
+use rayon::prelude::*;
+
+/// `H = E[J Jᵀ]` at the optimum, with `J = ∂y/∂θ` — the Hessian of the generalization error
+/// `½ E[(y − y*)²]` when student = teacher (paper Eqs. 3–5 with `y = y*`; equal to the Fisher
+/// information, Appendix D).
+///
+/// Stored as the `Nh²` pair moments `K_ab(m, p)` (see the crate docs), so a product costs
+/// `O(Nh² Ni)` and the dense matrix `O(D²)`:
+///
+/// ```text
+/// A: H[(m,n),(p,q)] = a_m a_p [δ_nq K11 + w_mn w_mq K31 + (w_mn w_pq + w_pn w_mq) K22 + w_pn w_pq K13]
+/// C: H[(m,n), k]    = a_m [w_mn K20(m,k) + w_kn K11(m,k)]
+/// B: H[k, j]        = K00(k, j)
+/// ```
+///
+/// For linear `g` this is paper Eqs. 8–10; for quadratic `g` the corrected Eqs. 11–13; for erf
+/// Eqs. 16–18.
+#[derive(Clone, Debug)]
+pub struct PopulationHessian {
+    ni: usize,
+    nh: usize,
+    w1: Vec<f64>,
+    a: Vec<f64>,
+    /// `moments[m * nh + p]`: the pair `(z_m, z_p)`.
+    moments: Vec<PairMoments>,
+}
+
+impl PopulationHessian {
+    /// The Hessian of the network at the optimum (the network is both student and teacher).
+    pub fn at_optimum(net: &Network) -> Self {
+        let (ni, nh) = (net.ni(), net.nh());
+        let g = net.activation().function();
+        let g = g.as_ref();
+        // Upper triangle in parallel, then mirrored.
+        let upper: Vec<Vec<PairMoments>> = (0..nh)
+            .into_par_iter()
+            .map(|m| {
+                (m..nh)
+                    .map(|p| g.pair_moments(Cov2::of(net.w1_row(m), net.w1_row(p))))
+                    .collect()
+            })
+            .collect();
+        let mut moments = vec![PairMoments::default(); nh * nh];
+        for (m, row) in upper.into_iter().enumerate() {
+            for (off, k) in row.into_iter().enumerate() {
+                let p = m + off;
+                moments[m * nh + p] = k;
+                moments[p * nh + m] = k.swapped();
+            }
+        }
+        PopulationHessian {
+            ni,
+            nh,
+            w1: net.w1().to_vec(),
+            a: net.w2().to_vec(),
+            moments,
+        }
+    }
+
+    /// Pair moments of hidden units `m` and `p`.
+    pub fn moments(&self, m: usize, p: usize) -> &PairMoments {
+        &self.moments[m * self.nh + p]
+    }
+
+    fn row(&self, m: usize) -> &[f64] {
+        &self.w1[m * self.ni..(m + 1) * self.ni]
+    }
+
+    /// Writes the `Ni` rows of hidden unit `m` (a row-major `Ni × D` slice).
+    fn fill_w1_rows(&self, m: usize, out: &mut [f64]) {
+        let (ni, nh) = (self.ni, self.nh);
+        let d = nh * ni + nh;
+        let u = self.row(m);
+        for n in 0..ni {
+            let row = &mut out[n * d..(n + 1) * d];
+            for p in 0..nh {
+                let k = self.moments(m, p);
+                let v = self.row(p);
+                let s = self.a[m] * self.a[p];
+                let cu = s * (k.k31 * u[n] + k.k22 * v[n]);
+                let cv = s * (k.k22 * u[n] + k.k13 * v[n]);
+                let block = &mut row[p * ni..(p + 1) * ni];
+                for ((b, uq), vq) in block.iter_mut().zip(u).zip(v) {
+                    *b = cu * uq + cv * vq;
+                }
+                block[n] += s * k.k11;
+            }
+            for k in 0..nh {
+                let km = self.moments(m, k);
+                row[nh * ni + k] = self.a[m] * (u[n] * km.k20 + self.w1[k * ni + n] * km.k11);
+            }
+        }
+    }
+
+    /// Writes row `W2[k]` (length `D`).
+    fn fill_w2_row(&self, k: usize, row: &mut [f64]) {
+        let (ni, nh) = (self.ni, self.nh);
+        let wk = self.row(k);
+        for m in 0..nh {
+            let km = self.moments(m, k);
+            let u = self.row(m);
+            let am = self.a[m];
+            for ((r, umn), wkn) in row[m * ni..(m + 1) * ni].iter_mut().zip(u).zip(wk) {
+                *r = am * (umn * km.k20 + wkn * km.k11);
+            }
+        }
+        for j in 0..nh {
+            row[nh * ni + j] = self.moments(k, j).k00;
+        }
+    }
+
+    /// The dense `D × D` matrix, assembled in parallel in `O(D²)`; refuses (with the size it
+    /// would need) when it cannot fit in memory.
+    pub fn dense(&self) -> Result<DenseMatrix> {
+        let (ni, nh) = (self.ni, self.nh);
+        let d = nh * ni + nh;
+        check_dense_fits(d, d, "population Hessian")?;
+        let mut data = vec![0.0; d * d];
+        let (w1_part, w2_part) = data.split_at_mut(nh * ni * d);
+        rayon::join(
+            || {
+                w1_part
+                    .par_chunks_mut(ni * d)
+                    .enumerate()
+                    .for_each(|(m, chunk)| self.fill_w1_rows(m, chunk))
+            },
+            || {
+                w2_part
+                    .par_chunks_mut(d)
+                    .enumerate()
+                    .for_each(|(k, row)| self.fill_w2_row(k, row))
+            },
+        );
+        Ok(DenseMatrix::from_row_major(d, d, data))
+    }
+}
+
+impl HessianOperator for PopulationHessian {
+    fn dim(&self) -> usize {
+        self.nh * self.ni + self.nh
+    }
+
+    /// `O(Nh² Ni)`: with `G[m][p] = w_m · V_p` (`V_p` the W1-part of `v` for unit `p`, `b` its
+    /// W2-part), `(Hv)_m = Σ_p a_m a_p [K11 V_p + K31 w_m G_mp + K22 (w_m G_pp + w_p G_mp) + K13 w_p G_pp]
+    /// + a_m Σ_k b_k (w_m K20(m,k) + w_k K11(m,k))` and `(Hv)_k = Σ_m a_m (K20(m,k) G_mm + K11(m,k) G_km) + Σ_j K00(k,j) b_j`.
+    fn matvec(&self, v: &[f64], out: &mut [f64]) {
+        let (ni, nh) = (self.ni, self.nh);
+        let (vw1, b) = v.split_at(nh * ni);
+        // G[m][p] = w_m · V_p
+        let g: Vec<f64> = (0..nh * nh)
+            .into_par_iter()
+            .map(|i| dot(self.row(i / nh), &vw1[(i % nh) * ni..(i % nh + 1) * ni]))
+            .collect();
+        let (ow1, ob) = out.split_at_mut(nh * ni);
+        ow1.par_chunks_mut(ni).enumerate().for_each(|(m, om)| {
+            om.iter_mut().for_each(|x| *x = 0.0);
+            let wm = self.row(m);
+            let (mut cm, am) = (0.0, self.a[m]);
+            for p in 0..nh {
+                let k = self.moments(m, p);
+                let s = am * self.a[p];
+                let (gmp, gpp) = (g[m * nh + p], g[p * nh + p]);
+                let vp = &vw1[p * ni..(p + 1) * ni];
+                let wp = self.row(p);
+                let cp = s * (k.k22 * gmp + k.k13 * gpp) + am * b[p] * k.k11;
+                cm += s * (k.k31 * gmp + k.k22 * gpp) + am * b[p] * k.k20;
+                let c11 = s * k.k11;
+                for ((o, vq), wq) in om.iter_mut().zip(vp).zip(wp) {
+                    *o += c11 * vq + cp * wq;
+                }
+            }
+            for (o, wq) in om.iter_mut().zip(wm) {
+                *o += cm * wq;
+            }
+        });
+        ob.par_iter_mut().enumerate().for_each(|(k, o)| {
+            let mut s = 0.0;
+            for m in 0..nh {
+                let km = self.moments(m, k);
+                s += self.a[m] * (km.k20 * g[m * nh + m] + km.k11 * g[k * nh + m]);
+            }
+            for j in 0..nh {
+                s += self.moments(k, j).k00 * b[j];
+            }
+            *o = s;
+        });
+    }
+
+    fn to_dense(&self) -> Result<DenseMatrix> {
+        self.dense()
+    }
+}

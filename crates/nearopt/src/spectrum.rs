@@ -1,0 +1,212 @@
+//! Spectra and ranks of symmetric matrices: eigenvalues (ascending), optional eigenvectors,
+//! numerical rank and the smallest nonzero eigenvalue `λ_min` that sets the long-time decay
+//! `e^{−2 λ_min t}` of the loss (paper Eq. 7).
+
+use crate::hessian::{check_dense_fits, DenseMatrix};
+use crate::{Error, Result};
+use faer::diag::Diag;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors};
+use faer::{Mat, Par};
+
+/// Eigenvalues in ascending order and, if asked for, unit eigenvectors as the columns of a
+/// row-major `D × D` matrix (column `i` belongs to `eigenvalues[i]`).
+#[derive(Clone, Debug)]
+pub struct Spectrum {
+    /// Ascending eigenvalues.
+    pub eigenvalues: Vec<f64>,
+    /// Eigenvectors as columns, when computed.
+    pub eigenvectors: Option<DenseMatrix>,
+}
+
+fn parallelism() -> Par {
+    let t = rayon::current_num_threads();
+    if t <= 1 {
+        Par::Seq
+    } else {
+        Par::rayon(t)
+    }
+}
+
+/// Eigen-decomposition of the symmetric matrix `h` with faer's self-adjoint solver (only the
+/// lower triangle is read). Eigenvectors only when `vectors` is true.
+pub fn symmetric_spectrum(h: &DenseMatrix, vectors: bool) -> Result<Spectrum> {
+    let n = h.rows();
+    if n != h.cols() {
+        return Err(Error::Shape(format!(
+            "a spectrum needs a square matrix, got {} × {}",
+            h.rows(),
+            h.cols()
+        )));
+    }
+    if let Some(i) = h.as_slice().iter().position(|v| !v.is_finite()) {
+        return Err(Error::Invalid(format!(
+            "matrix entry ({}, {}) is not finite",
+            i / n,
+            i % n
+        )));
+    }
+    if n == 0 {
+        return Ok(Spectrum {
+            eigenvalues: vec![],
+            eigenvectors: vectors.then(|| DenseMatrix::zeros(0, 0)),
+        });
+    }
+    let par = parallelism();
+    let a = h.as_faer_transpose();
+    let mut s = Diag::<f64>::zeros(n);
+    let compute = if vectors {
+        ComputeEigenvectors::Yes
+    } else {
+        ComputeEigenvectors::No
+    };
+    let mut u = if vectors {
+        check_dense_fits(n, n, "eigenvector matrix")?;
+        Some(Mat::<f64>::zeros(n, n))
+    } else {
+        None
+    };
+    let mut buf = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
+        n,
+        compute,
+        par,
+        Default::default(),
+    ));
+    self_adjoint_evd(
+        a,
+        s.as_mut(),
+        u.as_mut().map(|u| u.as_mut()),
+        par,
+        MemStack::new(&mut buf),
+        Default::default(),
+    )
+    .map_err(|e| Error::Numerical(format!("symmetric eigensolver did not converge: {e:?}")))?;
+    let eigenvalues: Vec<f64> = s.column_vector().iter().copied().collect();
+    let eigenvectors = u.map(|u| {
+        let mut m = DenseMatrix::zeros(n, n);
+        for j in 0..n {
+            for i in 0..n {
+                m.set(i, j, u[(i, j)]);
+            }
+        }
+        m
+    });
+    Ok(Spectrum {
+        eigenvalues,
+        eigenvectors,
+    })
+}
+
+/// Eigenvalues only, ascending.
+pub fn symmetric_eigenvalues(h: &DenseMatrix) -> Result<Vec<f64>> {
+    Ok(symmetric_spectrum(h, false)?.eigenvalues)
+}
+
+/// The default rank tolerance of `INTERFACE.md` (as `numpy.linalg.matrix_rank`):
+/// `max|λ| · D · ε_f64`.
+pub fn default_rank_tolerance(eigenvalues: &[f64]) -> f64 {
+    let max = eigenvalues.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    max * eigenvalues.len() as f64 * f64::EPSILON
+}
+
+/// A rank decision with the evidence for it.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct RankDecision {
+    /// Number of eigenvalues above `tolerance`.
+    pub rank: usize,
+    /// The threshold used.
+    pub tolerance: f64,
+    /// Smallest eigenvalue counted (the smallest nonzero eigenvalue `λ_min`), if any.
+    pub smallest_kept: Option<f64>,
+    /// Largest eigenvalue `|λ|` not counted, if any.
+    pub largest_dropped: Option<f64>,
+}
+
+impl RankDecision {
+    /// `smallest_kept / largest_dropped`: how clearly the spectrum separates (∞ when nothing was
+    /// dropped or the dropped ones are exactly zero).
+    pub fn gap_ratio(&self) -> f64 {
+        match (self.smallest_kept, self.largest_dropped) {
+            (Some(k), Some(d)) if d > 0.0 => k / d,
+            _ => f64::INFINITY,
+        }
+    }
+}
+
+/// Numerical rank of a symmetric matrix from its eigenvalues: the count of eigenvalues above
+/// `tol` (default [`default_rank_tolerance`]). Negative eigenvalues count by their magnitude,
+/// as singular values would.
+pub fn rank(eigenvalues: &[f64], tol: Option<f64>) -> RankDecision {
+    let tolerance = tol.unwrap_or_else(|| default_rank_tolerance(eigenvalues));
+    let mut kept: Option<f64> = None;
+    let mut dropped: Option<f64> = None;
+    let mut r = 0;
+    for &v in eigenvalues {
+        let a = v.abs();
+        if a > tolerance {
+            r += 1;
+            kept = Some(kept.map_or(a, |k| k.min(a)));
+        } else {
+            dropped = Some(dropped.map_or(a, |d| d.max(a)));
+        }
+    }
+    RankDecision {
+        rank: r,
+        tolerance,
+        smallest_kept: kept,
+        largest_dropped: dropped,
+    }
+}
+
+/// The smallest eigenvalue above `tol` (default [`default_rank_tolerance`]): `λ_min` of paper
+/// Eq. 7's long-time law.
+pub fn smallest_nonzero(eigenvalues: &[f64], tol: Option<f64>) -> Option<f64> {
+    let t = tol.unwrap_or_else(|| default_rank_tolerance(eigenvalues));
+    eigenvalues
+        .iter()
+        .copied()
+        .filter(|v| *v > t)
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spectrum_of_a_known_matrix() {
+        // Q diag(3, 1, 0) Qᵀ for a rotation Q.
+        let (c, s) = (0.6f64, 0.8f64);
+        let q = [[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]];
+        let d = [3.0, 1.0, 0.0];
+        let mut h = DenseMatrix::zeros(3, 3);
+        for i in 0..3 {
+            for j in 0..3 {
+                h.set(i, j, (0..3).map(|k| q[i][k] * d[k] * q[j][k]).sum());
+            }
+        }
+        let sp = symmetric_spectrum(&h, true).unwrap();
+        for (a, b) in sp.eigenvalues.iter().zip([0.0, 1.0, 3.0]) {
+            assert!((a - b).abs() < 1e-14);
+        }
+        let v = sp.eigenvectors.unwrap();
+        for j in 0..3 {
+            let col: Vec<f64> = (0..3).map(|i| v.get(i, j)).collect();
+            let mut hv = vec![0.0; 3];
+            h.matvec(&col, &mut hv);
+            for i in 0..3 {
+                assert!((hv[i] - sp.eigenvalues[j] * col[i]).abs() < 1e-13);
+            }
+        }
+        let r = rank(&sp.eigenvalues, None);
+        assert_eq!(r.rank, 2);
+        assert!((smallest_nonzero(&sp.eigenvalues, None).unwrap() - 1.0).abs() < 1e-14);
+    }
+
+    #[test]
+    fn non_finite_is_rejected() {
+        let mut h = DenseMatrix::zeros(2, 2);
+        h.set(1, 0, f64::NAN);
+        assert!(symmetric_spectrum(&h, false).is_err());
+    }
+}
