@@ -1,0 +1,8 @@
+//! One module per subcommand: each has `Args` (clap) and `run`.
+
+pub mod bench;
+pub mod hessian;
+pub mod reproduce;
+pub mod spectrum;
+pub mod teacher;
+pub mod train;
