@@ -7,53 +7,77 @@ use std::path::{Path, PathBuf};
 
 /// Reads and validates a network file, with messages that name the key, row or column at fault.
 pub fn read_network(path: &Path) -> Result<Network> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read network file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read network file {}", path.display()))?;
     parse_network(&text).with_context(|| format!("invalid network file {}", path.display()))
 }
 
 /// Parses a network file's text (see [`read_network`]).
 pub fn parse_network(text: &str) -> Result<Network> {
     let value: Value = serde_json::from_str(text).map_err(|e| anyhow!("not valid JSON: {e}"))?;
-    let obj = value.as_object().ok_or_else(|| anyhow!("the top level must be a JSON object"))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| anyhow!("the top level must be a JSON object"))?;
     for key in obj.keys() {
         if !["activation", "w1", "w2"].contains(&key.as_str()) {
             bail!("unknown key `{key}` (expected activation, w1, w2)");
         }
     }
-    let act = obj.get("activation").ok_or_else(|| anyhow!("missing key `activation`"))?;
+    let act = obj
+        .get("activation")
+        .ok_or_else(|| anyhow!("missing key `activation`"))?;
     let activation: Activation = serde_json::from_value(act.clone()).map_err(|e| anyhow!("{e}"))?;
     let w1 = obj.get("w1").ok_or_else(|| anyhow!("missing key `w1`"))?;
-    let rows = w1.as_array().ok_or_else(|| anyhow!("`w1` must be an array of rows"))?;
+    let rows = w1
+        .as_array()
+        .ok_or_else(|| anyhow!("`w1` must be an array of rows"))?;
     if rows.is_empty() {
         bail!("`w1` is empty: it needs Nh ≥ 1 rows");
     }
     let mut w1v: Vec<Vec<f64>> = Vec::with_capacity(rows.len());
     for (m, row) in rows.iter().enumerate() {
-        let r = row.as_array().ok_or_else(|| anyhow!("`w1` row {m} is not an array"))?;
+        let r = row
+            .as_array()
+            .ok_or_else(|| anyhow!("`w1` row {m} is not an array"))?;
         if r.is_empty() {
             bail!("`w1` row {m} is empty: it needs Ni ≥ 1 numbers");
         }
         let vals = r
             .iter()
             .enumerate()
-            .map(|(n, v)| number(v).ok_or_else(|| anyhow!("`w1` row {m} column {n} is not a finite number ({v})")))
+            .map(|(n, v)| {
+                number(v)
+                    .ok_or_else(|| anyhow!("`w1` row {m} column {n} is not a finite number ({v})"))
+            })
             .collect::<Result<Vec<f64>>>()?;
         if let Some(first) = w1v.first() {
             if vals.len() != first.len() {
-                bail!("`w1` is ragged: row {m} has {} numbers but row 0 has {}", vals.len(), first.len());
+                bail!(
+                    "`w1` is ragged: row {m} has {} numbers but row 0 has {}",
+                    vals.len(),
+                    first.len()
+                );
             }
         }
         w1v.push(vals);
     }
     let w2 = obj.get("w2").ok_or_else(|| anyhow!("missing key `w2`"))?;
-    let w2a = w2.as_array().ok_or_else(|| anyhow!("`w2` must be an array of numbers"))?;
+    let w2a = w2
+        .as_array()
+        .ok_or_else(|| anyhow!("`w2` must be an array of numbers"))?;
     let w2v = w2a
         .iter()
         .enumerate()
-        .map(|(k, v)| number(v).ok_or_else(|| anyhow!("`w2` entry {k} is not a finite number ({v})")))
+        .map(|(k, v)| {
+            number(v).ok_or_else(|| anyhow!("`w2` entry {k} is not a finite number ({v})"))
+        })
         .collect::<Result<Vec<f64>>>()?;
     if w2v.len() != w1v.len() {
-        bail!("`w2` has {} numbers but `w1` has {} rows (one per hidden unit)", w2v.len(), w1v.len());
+        bail!(
+            "`w2` has {} numbers but `w1` has {} rows (one per hidden unit)",
+            w2v.len(),
+            w1v.len()
+        );
     }
     Ok(Network::from_rows(activation, &w1v, w2v)?)
 }
@@ -80,21 +104,39 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Like [`write_atomic`], streaming through `fill`.
-pub fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<()>) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<()>,
+) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if !dir.is_dir() {
-        bail!("cannot write {}: directory {} does not exist", path.display(), dir.display());
+        bail!(
+            "cannot write {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
     }
-    let name = path.file_name().ok_or_else(|| anyhow!("cannot write {}: not a file path", path.display()))?;
-    let tmp: PathBuf = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
+    let name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("cannot write {}: not a file path", path.display()))?;
+    let tmp: PathBuf = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| -> Result<()> {
-        let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let file = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
         let mut w = std::io::BufWriter::new(file);
         fill(&mut w)?;
         use std::io::Write;
         w.flush()?;
         w.into_inner().map_err(|e| anyhow!("{e}"))?.sync_all()?;
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot move the output into place at {}", path.display()))?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot move the output into place at {}", path.display()))?;
         Ok(())
     })();
     if result.is_err() {
@@ -110,13 +152,31 @@ mod tests {
     #[test]
     fn errors_name_the_fault() {
         let cases = [
-            (r#"{"activation":{"kind":"erf"},"w1":[[1,2],[3]],"w2":[1,2]}"#, "row 1"),
-            (r#"{"activation":{"kind":"erf"},"w1":[[1,2]],"w2":[1,2]}"#, "`w2` has 2"),
+            (
+                r#"{"activation":{"kind":"erf"},"w1":[[1,2],[3]],"w2":[1,2]}"#,
+                "row 1",
+            ),
+            (
+                r#"{"activation":{"kind":"erf"},"w1":[[1,2]],"w2":[1,2]}"#,
+                "`w2` has 2",
+            ),
             (r#"{"activation":{"kind":"erf"},"w1":[],"w2":[]}"#, "empty"),
-            (r#"{"activation":{"kind":"erf"},"w1":[[1,"a"]],"w2":[1]}"#, "row 0 column 1"),
-            (r#"{"activation":{"kind":"erf"},"w1":[[1]],"w2":[1],"bias":[0]}"#, "`bias`"),
-            (r#"{"activation":{"kind":"relu"},"w1":[[1]],"w2":[1]}"#, "relu"),
-            (r#"{"activation":{"kind":"quadratic"},"w1":[[1]],"w2":[1]}"#, "epsilon"),
+            (
+                r#"{"activation":{"kind":"erf"},"w1":[[1,"a"]],"w2":[1]}"#,
+                "row 0 column 1",
+            ),
+            (
+                r#"{"activation":{"kind":"erf"},"w1":[[1]],"w2":[1],"bias":[0]}"#,
+                "`bias`",
+            ),
+            (
+                r#"{"activation":{"kind":"relu"},"w1":[[1]],"w2":[1]}"#,
+                "relu",
+            ),
+            (
+                r#"{"activation":{"kind":"quadratic"},"w1":[[1]],"w2":[1]}"#,
+                "epsilon",
+            ),
             (r#"{"w1":[[1]],"w2":[1]}"#, "activation"),
         ];
         for (text, needle) in cases {

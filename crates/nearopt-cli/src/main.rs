@@ -3,6 +3,8 @@
 
 mod commands;
 mod io;
+mod plot;
+mod report;
 
 use clap::{Parser, Subcommand};
 
@@ -40,7 +42,10 @@ fn main() {
             eprintln!("error: --threads must be at least 1");
             std::process::exit(2);
         }
-        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(t).build_global() {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+        {
             eprintln!("error: could not set up {t} threads: {e}");
             std::process::exit(2);
         }
@@ -55,7 +60,11 @@ fn main() {
     };
     if let Err(e) = result {
         // One line: the causes joined, no backtrace.
-        let msg = e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ");
+        let msg = e
+            .chain()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(": ");
         eprintln!("error: {}", msg.replace('\n', " "));
         std::process::exit(1);
     }

@@ -1,1 +1,113 @@
-//! (placeholder, filled by its issue)
+//! The paper's experiments as data: each takes a configuration and returns [`Figure`]s (plot-ready
+//! series, also written as CSV) and [`Claim`]s (a statistic, a threshold and a verdict). Plotting
+//! and reporting (the CLI) only read these.
+
+use serde::{Deserialize, Serialize};
+
+/// Verdict on a claim of the paper (`INTERFACE.md`, `summary.json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    /// Our measurement agrees with the paper's claim as printed.
+    #[serde(rename = "reproduced")]
+    Reproduced,
+    /// It agrees once a printed formula is corrected (the note says which).
+    #[serde(rename = "reproduced with correction")]
+    ReproducedWithCorrection,
+    /// It does not agree (the note says why).
+    #[serde(rename = "not reproduced")]
+    NotReproduced,
+}
+
+/// One checked claim, in the form of `summary.json`'s `claims` entries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    /// Starts with the figure (`fig2a`, `fig3`, ...) or equation (`eq14`, ...) it checks.
+    pub id: String,
+    /// E.g. "Figure 2a" (empty if none).
+    pub figure: String,
+    /// Paper section, e.g. "3.1".
+    pub section: String,
+    /// The claim in words.
+    pub claim: String,
+    /// Name of the statistic (e.g. `ks_distance`).
+    pub statistic: String,
+    /// Its measured value.
+    pub value: f64,
+    /// The threshold the verdict compares it with.
+    pub threshold: f64,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// What was measured and why the verdict.
+    pub note: String,
+}
+
+/// One plotted series.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Series {
+    /// A curve (theory, prediction).
+    Line {
+        /// Legend label.
+        label: String,
+        /// Abscissae.
+        x: Vec<f64>,
+        /// Ordinates.
+        y: Vec<f64>,
+    },
+    /// Markers (simulation points).
+    Points {
+        /// Legend label.
+        label: String,
+        /// Abscissae.
+        x: Vec<f64>,
+        /// Ordinates.
+        y: Vec<f64>,
+    },
+    /// A normalised histogram: `density[i]` on `[edges[i], edges[i+1])`.
+    Histogram {
+        /// Legend label.
+        label: String,
+        /// Bin edges (one more than densities).
+        edges: Vec<f64>,
+        /// Densities (integrate to the fraction of samples in range).
+        density: Vec<f64>,
+    },
+}
+
+/// A figure as data: what to draw, with labels; also written as CSV.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Figure {
+    /// File stem and id, e.g. `fig2a`.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// x-axis label.
+    pub x_label: String,
+    /// y-axis label.
+    pub y_label: String,
+    /// Logarithmic x axis.
+    pub log_x: bool,
+    /// Logarithmic y axis.
+    pub log_y: bool,
+    /// The series, drawn in order.
+    pub series: Vec<Series>,
+}
+
+/// Progress of a long step, reported by experiments; the CLI shows it as a bar.
+pub trait Progress: Sync {
+    /// A step named `name` with `total` units of work starts.
+    fn start(&self, name: &str, total: u64);
+    /// `n` more units are done.
+    fn inc(&self, n: u64);
+    /// The step is done.
+    fn finish(&self);
+}
+
+/// Reports nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _name: &str, _total: u64) {}
+    fn inc(&self, _n: u64) {}
+    fn finish(&self) {}
+}

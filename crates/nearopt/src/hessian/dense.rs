@@ -91,9 +91,16 @@ impl DenseMatrix {
     }
 }
 
-/// Memory this process may still allocate, in bytes: `MemAvailable` of `/proc/meminfo` where
-/// there is one, else unlimited.
+/// Memory this process may still allocate, in bytes: the environment variable
+/// `NEAROPT_MEMORY_LIMIT` (bytes) if set, else `MemAvailable` of `/proc/meminfo` where there is
+/// one, else unknown.
 pub fn available_memory_bytes() -> Option<u64> {
+    if let Some(v) = std::env::var("NEAROPT_MEMORY_LIMIT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Some(v);
+    }
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -1,0 +1,1 @@
+//! Figures: plotters renderings of `nearopt::experiments::Figure` (being built).
