@@ -1,1 +1,134 @@
-//! (placeholder, filled by its issue)
+//! Theory curves for the Hessian spectrum at the optimum (paper Section 3, Appendices A–B).
+//!
+//! * [`Law`]: a univariate law of eigenvalues (density, CDF, support, mean).
+//! * [`ScaledChiSquare`]: `‖W2‖² ~ χ²_{N_h}/N_h`, the eigenvalue of the `W2W2ᵀ ⊗ I` block (App. A.1, Fig. 6).
+//! * [`MarchenkoPastur`]: the *nonzero* eigenvalues of `W1 W1ᵀ` with `W1` (`N_h×N_i`) entries
+//!   `N(0, 1/N_i)` (corrected Eq. 15, Fig. 7).
+//! * [`ChiSquareMpConvolution`]: the law `C` of `λ₂ + λ₁` (independent), Section 3.1.
+//! * [`LinearSpectrumLaw`]: the `N_i` nonzero Hessian eigenvalues of the linear network (Fig. 2).
+//! * [`effective_params`]: ranks / effective numbers of parameters (Section 3.2, Eq. 14, Section 4.2).
+//! * [`agreement`]: Kolmogorov–Smirnov test and Wasserstein-1 distance between samples and a law.
+//! * [`quadrature`]: the deterministic quadratures behind the densities and CDFs.
+//!
+//! Derivations and the corrections to the paper are in `docs/theory.md`.
+
+pub mod agreement;
+mod chi_square;
+pub mod effective_params;
+mod linear;
+mod marchenko_pastur;
+pub mod quadrature;
+
+pub use chi_square::ScaledChiSquare;
+pub use linear::{ChiSquareMpConvolution, LinearSpectrumLaw};
+pub use marchenko_pastur::MarchenkoPastur;
+
+use crate::error::{Error, Result};
+
+/// A univariate law of eigenvalues.
+///
+/// Laws with an atom (none of the laws here has one) describe it outside `pdf`; `pdf` is the
+/// density of the continuous part and `cdf` the full distribution function.
+pub trait Law: Sync {
+    /// Density of the continuous part at `x` (zero outside the support).
+    fn pdf(&self, x: f64) -> f64;
+    /// Distribution function `P(X ≤ x)`.
+    fn cdf(&self, x: f64) -> f64;
+    /// An interval holding (almost) all the mass, for plotting and integration.
+    fn support(&self) -> (f64, f64);
+    /// The mean `E[X]` (closed form).
+    fn mean(&self) -> f64;
+}
+
+/// The uniform law on `[lo, hi]` (a reference law for tests and calibration).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UniformLaw {
+    /// Lower end.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+}
+
+impl UniformLaw {
+    /// The uniform law on `[lo, hi]`; refuses non-finite ends and `hi ≤ lo`.
+    pub fn new(lo: f64, hi: f64) -> Result<Self> {
+        if !(lo.is_finite() && hi.is_finite() && hi > lo) {
+            return Err(Error::Invalid(format!(
+                "uniform law needs finite lo < hi, got [{lo}, {hi}]"
+            )));
+        }
+        Ok(Self { lo, hi })
+    }
+}
+
+impl Law for UniformLaw {
+    fn pdf(&self, x: f64) -> f64 {
+        if x >= self.lo && x <= self.hi {
+            1.0 / (self.hi - self.lo)
+        } else {
+            0.0
+        }
+    }
+    fn cdf(&self, x: f64) -> f64 {
+        ((x - self.lo) / (self.hi - self.lo)).clamp(0.0, 1.0)
+    }
+    fn support(&self) -> (f64, f64) {
+        (self.lo, self.hi)
+    }
+    fn mean(&self) -> f64 {
+        0.5 * (self.lo + self.hi)
+    }
+}
+
+/// The law of `X + shift` for `X ~ inner`.
+#[derive(Clone, Copy, Debug)]
+pub struct Shifted<L> {
+    /// The law being shifted.
+    pub inner: L,
+    /// The shift added to every value.
+    pub shift: f64,
+}
+
+impl<L: Law> Law for Shifted<L> {
+    fn pdf(&self, x: f64) -> f64 {
+        self.inner.pdf(x - self.shift)
+    }
+    fn cdf(&self, x: f64) -> f64 {
+        self.inner.cdf(x - self.shift)
+    }
+    fn support(&self) -> (f64, f64) {
+        let (lo, hi) = self.inner.support();
+        (lo + self.shift, hi + self.shift)
+    }
+    fn mean(&self) -> f64 {
+        self.inner.mean() + self.shift
+    }
+}
+
+/// The `x` with `F(x) = p` for a continuous law, by bisection on the CDF (`p` in `(0, 1)`).
+///
+/// The search starts on [`Law::support`] and widens it while needed; 200 halvings at most.
+pub fn quantile(law: &dyn Law, p: f64) -> f64 {
+    let (mut lo, mut hi) = law.support();
+    let mut width = (hi - lo).max(1.0);
+    while law.cdf(lo) > p {
+        lo -= width;
+        width *= 2.0;
+    }
+    while law.cdf(hi) < p {
+        hi += width;
+        width *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if law.cdf(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
