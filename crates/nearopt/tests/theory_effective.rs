@@ -1,0 +1,126 @@
+//! Effective numbers of parameters (`nearopt::theory::effective_params`) against the numerical rank
+//! of the exact population Hessian at the optimum (computed independently by `PopulationHessian`).
+
+use nearopt::spectrum::{rank, symmetric_eigenvalues, RankDecision};
+use nearopt::teacher::{sample_teacher, WeightDistribution};
+use nearopt::theory::effective_params::{
+    binomial, linear, polynomial_bound, quadratic_eq14, zero_eigenvalues_square,
+};
+use nearopt::{Activation, PopulationHessian};
+
+/// Rank of the exact Hessian at the optimum for a teacher with the given activation and sizes.
+fn hessian_rank(act: Activation, ni: usize, nh: usize, seed: u64) -> (usize, RankDecision) {
+    let net = sample_teacher(act, ni, nh, WeightDistribution::Normal, seed, 0).unwrap();
+    let h = PopulationHessian::at_optimum(&net).dense().unwrap();
+    let eigs = symmetric_eigenvalues(&h).unwrap();
+    // The default tolerance max|λ|·D·ε (INTERFACE.md). At N_i = N_h the smallest genuine
+    // eigenvalue of the quadratic network can be as small as ~1e-6 (relative), so a looser relative
+    // threshold would be wrong; the gap to the round-off eigenvalues is asserted instead.
+    let d = rank(&eigs, None);
+    (eigs.len(), d)
+}
+
+fn assert_clear(d: &RankDecision, what: &str) {
+    // Any dropped eigenvalue must be round-off, many orders below the smallest kept one.
+    assert!(d.gap_ratio() > 1e4, "{what}: unclear rank decision {d:?}");
+}
+
+#[test]
+fn linear_rank_is_ni() {
+    for (ni, nh) in [(1, 3), (3, 1), (4, 4), (5, 2), (2, 6)] {
+        let (_, d) = hessian_rank(Activation::Linear, ni, nh, 11);
+        assert_clear(&d, &format!("linear {ni}x{nh}"));
+        assert_eq!(d.rank, linear(ni), "linear ni={ni} nh={nh}");
+    }
+}
+
+#[test]
+fn quadratic_rank_matches_eq14_for_all_small_sizes() {
+    for ni in 1..=5 {
+        for nh in 1..=6 {
+            let (dim, d) = hessian_rank(
+                Activation::Quadratic { epsilon: 1.0 },
+                ni,
+                nh,
+                100 + (ni * 10 + nh) as u64,
+            );
+            assert_clear(&d, &format!("quadratic {ni}x{nh}"));
+            assert_eq!(
+                d.rank,
+                quadratic_eq14(ni, nh),
+                "quadratic ni={ni} nh={nh} (D={dim})"
+            );
+            // The independent derivation in docs/theory.md: N_h N_i − N_h(N_h−1)/2 + N_h below N_i.
+            let derived = if nh >= ni {
+                ni + ni * (ni + 1) / 2
+            } else {
+                nh * ni - nh * (nh - 1) / 2 + nh
+            };
+            assert_eq!(derived, quadratic_eq14(ni, nh));
+        }
+    }
+}
+
+#[test]
+fn square_quadratic_network_has_triangular_number_of_zero_eigenvalues() {
+    for n in 1..=6 {
+        let (dim, d) = hessian_rank(Activation::Quadratic { epsilon: 0.5 }, n, n, 7 + n as u64);
+        assert_clear(&d, &format!("quadratic {n}x{n}"));
+        assert_eq!(dim, n * (n + 1));
+        assert_eq!(dim - d.rank, zero_eigenvalues_square(n), "N = {n}");
+    }
+}
+
+#[test]
+fn cubic_rank_never_exceeds_the_polynomial_bound_and_reaches_it_when_wide() {
+    // g(x) = x + 0.5 x² + 0.3 x³ (no constant term): the bound C(Ni+3, 3) − 1.
+    let act = Activation::Polynomial {
+        coefficients: vec![0.0, 1.0, 0.5, 0.3],
+    };
+    for ni in 1..=3 {
+        let bound = polynomial_bound(ni, 3);
+        for nh in [1, 2, 4, 8] {
+            let (dim, d) = hessian_rank(act.clone(), ni, nh, 300 + (ni * 10 + nh) as u64);
+            assert_clear(&d, &format!("cubic {ni}x{nh}"));
+            assert!(
+                d.rank <= bound.min(dim),
+                "cubic ni={ni} nh={nh}: rank {} > bound {bound}",
+                d.rank
+            );
+            if dim >= 2 * bound {
+                assert_eq!(
+                    d.rank, bound,
+                    "cubic ni={ni} nh={nh}: wide network should saturate the bound"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn counts_match_their_definitions() {
+    // C(n, k) against Pascal's rule; the bound against the hockey-stick sum Σ_k C(Ni+k−1, k).
+    for n in 0..30 {
+        for k in 0..=n {
+            let pascal = if k == 0 || k == n {
+                1
+            } else {
+                binomial(n - 1, k - 1) + binomial(n - 1, k)
+            };
+            assert_eq!(binomial(n, k), pascal);
+        }
+    }
+    for ni in 1..8 {
+        for deg in 1..6 {
+            let sum: usize = (1..=deg).map(|k| binomial(ni + k - 1, k)).sum();
+            assert_eq!(polynomial_bound(ni, deg), sum);
+        }
+        assert_eq!(polynomial_bound(ni, 2), quadratic_eq14(ni, ni));
+    }
+    for n in 1..20 {
+        assert_eq!(
+            zero_eigenvalues_square(n),
+            n * (n + 1) - quadratic_eq14(n, n)
+        );
+    }
+}
