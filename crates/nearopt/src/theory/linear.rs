@@ -1,13 +1,15 @@
 //! The Hessian eigenvalue law of the linear network (paper Section 3.1, App. A.3, Fig. 2).
 
-use super::quadrature::tanh_sinh;
+use super::quadrature::tanh_sinh_rel;
 use super::{Law, MarchenkoPastur, ScaledChiSquare};
 use crate::error::Result;
 use std::f64::consts::PI;
 
-/// Absolute tolerance of each tanh-sinh piece (the level-to-level change; the true error of the
-/// accepted level is far smaller).
-const PIECE_TOL: f64 = 1e-11;
+/// Tolerances of each tanh-sinh piece (on the level-to-level change; the true error of the
+/// accepted level is far smaller): absolute, and relative to the piece's value (so that upper-tail
+/// probabilities of order 1e-12 stay accurate).
+const PIECE_ABS_TOL: f64 = 1e-16;
+const PIECE_REL_TOL: f64 = 1e-11;
 
 /// The law `C` of `λ₂ + λ₁` with `λ₂ ~ χ²_{N_h}/N_h` and `λ₁ ~` [`MarchenkoPastur`]`(N_i, N_h)`
 /// independent (paper Section 3.1, "convolution of the scaled chi-square distribution with the
@@ -77,7 +79,7 @@ impl ChiSquareMpConvolution {
             .enumerate()
         {
             let last = i == cuts.len();
-            let q = tanh_sinh(
+            let q = tanh_sinh_rel(
                 |theta, _, db| {
                     let d = if last { db } else { theta_x - theta };
                     let s = s_of(d, theta);
@@ -88,7 +90,8 @@ impl ChiSquareMpConvolution {
                 },
                 lo,
                 hi,
-                PIECE_TOL,
+                PIECE_ABS_TOL,
+                PIECE_REL_TOL,
             );
             total += q.value;
             lo = hi;

@@ -32,6 +32,18 @@ const MAX_LEVEL: u32 = 9;
 /// successive levels agree to `tol` (or the finest level is reached; the returned `error` then
 /// says how far from converged the value is). Returns zero for an empty interval (`b ≤ a`).
 pub fn tanh_sinh<F: Fn(f64, f64, f64) -> f64>(f: F, a: f64, b: f64, tol: f64) -> Quadrature {
+    tanh_sinh_rel(f, a, b, tol, 0.0)
+}
+
+/// [`tanh_sinh`] with a mixed stopping rule: the change between successive levels must fall below
+/// `max(abs_tol, rel_tol·|value|)` (a relative tolerance keeps tiny tail probabilities accurate).
+pub fn tanh_sinh_rel<F: Fn(f64, f64, f64) -> f64>(
+    f: F,
+    a: f64,
+    b: f64,
+    abs_tol: f64,
+    rel_tol: f64,
+) -> Quadrature {
     if b.partial_cmp(&a) != Some(std::cmp::Ordering::Greater) {
         return Quadrature {
             value: 0.0,
@@ -82,7 +94,7 @@ pub fn tanh_sinh<F: Fn(f64, f64, f64) -> f64>(f: F, a: f64, b: f64, tol: f64) ->
         let new = h * sum;
         error = (new - value).abs();
         value = new;
-        if error <= tol {
+        if error <= abs_tol.max(rel_tol * value.abs()) {
             // The change between levels overestimates the error of the finer level by far
             // (the convergence is quadratic in the level), so this is conservative.
             break;
