@@ -1,4 +1,5 @@
-//! File formats and safe writing: network files (INTERFACE.md), atomic writes.
+//! File formats and safe writing: network files (INTERFACE.md), `.npy` matrices, atomic
+//! writes, and the progress indicator for long dense computations.
 
 use anyhow::{anyhow, bail, Context, Result};
 use nearopt::{Activation, Network};
@@ -143,6 +144,73 @@ pub fn write_atomic_with(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Writes the row-major `rows × cols` matrix `data` as a float64 `.npy` file in C order
+/// (`INTERFACE.md`: Hessians and eigenvectors), atomically.
+pub fn write_npy_matrix(path: &Path, rows: usize, cols: usize, data: &[f64]) -> Result<()> {
+    if data.len() != rows * cols {
+        bail!(
+            "internal: {} numbers for a {rows} × {cols} matrix",
+            data.len()
+        );
+    }
+    write_atomic_with(path, |w| {
+        use npyz::WriterBuilder;
+        let mut npy = npyz::WriteOptions::<f64>::new()
+            .default_dtype()
+            .shape(&[rows as u64, cols as u64])
+            .writer(w)
+            .begin_nd()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        npy.extend(data.iter().copied())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        npy.finish()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    })
+}
+
+/// Fails early, before a long computation, if `path` could not be written: its directory must
+/// exist (the write itself stays atomic, see [`write_atomic_with`]).
+pub fn check_output_path(path: &Path, flag: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        bail!(
+            "cannot write {flag} {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    if path.is_dir() {
+        bail!("cannot write {flag} {}: it is a directory", path.display());
+    }
+    Ok(())
+}
+
+/// Dimension from which long dense steps (assembly, eigendecomposition) show a spinner.
+pub const PROGRESS_FROM_DIM: usize = 2000;
+
+/// Runs `work`, showing an elapsed-time spinner with `message` on stderr while it runs when
+/// `dim ≥` [`PROGRESS_FROM_DIM`] (indicatif draws only on a terminal: stdout stays clean and
+/// redirected stderr gets nothing).
+pub fn with_progress<T>(dim: usize, message: &str, work: impl FnOnce() -> T) -> T {
+    if dim < PROGRESS_FROM_DIM {
+        return work();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let out = work();
+    bar.finish_and_clear();
+    out
 }
 
 #[cfg(test)]
