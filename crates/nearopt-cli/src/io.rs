@@ -87,11 +87,23 @@ fn number(v: &Value) -> Option<f64> {
     v.as_f64().filter(|x| x.is_finite())
 }
 
-/// The network file's JSON text.
+/// The network file's JSON text (`INTERFACE.md`), one `w1` row per line; numbers are written
+/// in the shortest form that reads back to the same f64.
 pub fn network_json(net: &Network) -> String {
-    let rows: Vec<&[f64]> = (0..net.nh()).map(|m| net.w1_row(m)).collect();
-    let v = serde_json::json!({ "activation": net.activation(), "w1": rows, "w2": net.w2() });
-    serde_json::to_string_pretty(&v).expect("a network serialises")
+    let rows: Vec<String> = (0..net.nh())
+        .map(|m| format!("    {}", compact(net.w1_row(m))))
+        .collect();
+    format!(
+        "{{\n  \"activation\": {},\n  \"w1\": [\n{}\n  ],\n  \"w2\": {}\n}}",
+        compact(net.activation()),
+        rows.join(",\n"),
+        compact(net.w2())
+    )
+}
+
+/// Compact JSON text of a value that always serialises (numbers, activations).
+fn compact<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).expect("numbers and activations serialise")
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename, so a failed
@@ -201,7 +213,8 @@ pub fn with_progress<T>(dim: usize, message: &str, work: impl FnOnce() -> T) -> 
     if dim < PROGRESS_FROM_DIM {
         return work();
     }
-    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),

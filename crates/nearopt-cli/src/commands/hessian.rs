@@ -49,7 +49,9 @@ impl Method {
     /// From the flags: `--seed` only with `--samples`, `n ≥ 1`.
     pub fn from_flags(samples: Option<usize>, seed: Option<u64>) -> Result<Self> {
         match (samples, seed) {
-            (None, Some(_)) => bail!("--seed only applies with --samples (the exact Hessian uses no random draws)"),
+            (None, Some(_)) => {
+                bail!("--seed only applies with --samples (the exact Hessian uses no random draws)")
+            }
             (None, None) => Ok(Method::Exact),
             (Some(0), _) => bail!("--samples must be at least 1"),
             (Some(n), s) => Ok(Method::Sampled {
@@ -63,7 +65,11 @@ impl Method {
 /// The dense Hessian of `net` at the optimum by `method`, with a spinner for large `D`.
 pub fn dense_at_optimum(net: &Network, method: &Method) -> Result<DenseMatrix> {
     let d = net.dim();
-    check_dense_fits(d, d, "population Hessian")?;
+    let what = match method {
+        Method::Exact => "population Hessian",
+        Method::Sampled { .. } => "sampled Hessian",
+    };
+    check_dense_fits(d, d, what)?;
     Ok(match *method {
         Method::Exact => with_progress(
             d,

@@ -7,8 +7,9 @@ use super::hessian::{dense_at_optimum, Method};
 use crate::io::{check_output_path, read_network, with_progress, write_npy_matrix};
 use anyhow::{bail, Result};
 use nearopt::hessian::check_dense_fits;
-use nearopt::hessian::sampled::sampled_outer_eigenvalues;
-use nearopt::spectrum::{rank, smallest_nonzero, symmetric_spectrum, RankDecision};
+use nearopt::hessian::sampled::{ntk_gram, sampled_outer_product};
+use nearopt::hessian::DenseMatrix;
+use nearopt::spectrum::{rank, smallest_nonzero, symmetric_spectrum, RankDecision, Spectrum};
 use nearopt::{Activation, Network};
 use std::path::PathBuf;
 
@@ -35,6 +36,11 @@ pub struct Args {
     /// column i belongs to eigenvalue i).
     #[arg(long)]
     vectors: Option<PathBuf>,
+    /// Let the eigensolver use all --threads. By default it runs on one thread so that the
+    /// output is bit-identical whatever --threads is (faer's parallel reduction order depends
+    /// on the thread count: differences of ~1e-15 relative); assembly is parallel either way.
+    #[arg(long)]
+    parallel_eigensolver: bool,
 }
 
 /// The JSON object of `nearopt spectrum --json` (`INTERFACE.md` fixes the first four keys).
@@ -79,42 +85,78 @@ struct Report<'a> {
     nearopt_version: &'static str,
 }
 
+/// The eigendecomposition of `h` ([`symmetric_spectrum`]), on one thread unless `parallel`:
+/// faer splits its reductions by rayon's thread count, so only a fixed count gives results
+/// that do not depend on `--threads`.
+fn decompose(h: &DenseMatrix, vectors: bool, parallel: bool) -> Result<Spectrum> {
+    let d = h.rows();
+    let message = format!("eigendecomposition of the {d} × {d} matrix");
+    if parallel {
+        return Ok(with_progress(d, &message, || {
+            symmetric_spectrum(h, vectors)
+        })?);
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot set up the eigensolver's thread: {e}"))?;
+    Ok(with_progress(d, &message, || {
+        pool.install(|| symmetric_spectrum(h, vectors))
+    })?)
+}
+
 /// Eigenvalues (ascending) and, if asked, eigenvectors (row-major `D × D`, as columns) of the
-/// Hessian of `net` at the optimum by `method`.
-fn eigen(net: &Network, method: &Method, vectors: bool) -> Result<(Vec<f64>, Option<Vec<f64>>)> {
+/// Hessian of `net` at the optimum by `method`. Sampled eigenvalues without eigenvectors go
+/// through the `n × n` NTK Gram `J Jᵀ/n` when `n < D` (same nonzero spectrum as `Jᵀ J/n`,
+/// padded with `D − n` zeros), as `nearopt::hessian::sampled::sampled_outer_eigenvalues` does.
+fn eigen(
+    net: &Network,
+    method: &Method,
+    vectors: bool,
+    parallel: bool,
+) -> Result<(Vec<f64>, Option<Vec<f64>>)> {
     let d = net.dim();
+    let gram_size = match method {
+        Method::Sampled { samples, .. } if !vectors && *samples < d => Some(*samples),
+        _ => None,
+    };
     // The eigensolver works on its own copy; eigenvectors need the solver's matrix and ours.
+    let n = gram_size.unwrap_or(d);
+    let what = match (method, gram_size) {
+        (Method::Exact, _) => "population Hessian",
+        (_, Some(_)) => "NTK Gram matrix",
+        _ => "sampled Hessian",
+    };
+    check_dense_fits(n, n, what)?;
     let copies = if vectors { 4 } else { 2 };
-    let needs_dense = vectors || matches!(method, Method::Exact);
-    if needs_dense {
-        check_dense_fits(d, d, "population Hessian")?;
-        check_dense_fits(
+    check_dense_fits(
+        n,
+        copies * n,
+        &format!(
+            "eigensolver working set ({copies} copies of the {n} × {n} matrix{})",
+            if vectors { " with eigenvectors" } else { "" }
+        ),
+    )?;
+    if let (Some(n), Method::Sampled { samples, seed }) = (gram_size, method) {
+        let gram = with_progress(n, &format!("NTK Gram matrix of {samples} samples"), || {
+            ntk_gram(net, *samples, *seed)
+        })?;
+        let mut ev = vec![0.0; d - n];
+        ev.extend(decompose(&gram, false, parallel)?.eigenvalues);
+        ev.sort_by(|a, b| a.total_cmp(b));
+        return Ok((ev, None));
+    }
+    let h = match method {
+        Method::Sampled { samples, seed } => with_progress(
             d,
-            copies * d,
-            &format!(
-                "eigensolver working set ({copies} copies of the {d} × {d} Hessian{})",
-                if vectors { " with eigenvectors" } else { "" }
-            ),
-        )?;
-    }
-    match method {
-        Method::Sampled { samples, seed } if !vectors => {
-            let ev = with_progress(
-                d.min(*samples),
-                &format!("eigenvalues of the Hessian from {samples} samples"),
-                || sampled_outer_eigenvalues(net, *samples, *seed),
-            )?;
-            Ok((ev, None))
-        }
-        _ => {
-            let h = dense_at_optimum(net, method)?;
-            let sp = with_progress(d, &format!("eigendecomposition of the {d} × {d} Hessian"), || {
-                symmetric_spectrum(&h, vectors)
-            })?;
-            drop(h);
-            Ok((sp.eigenvalues, sp.eigenvectors.map(|v| v.into_vec())))
-        }
-    }
+            &format!("accumulating the {d} × {d} Hessian from {samples} samples"),
+            || sampled_outer_product(net, *samples, *seed),
+        )?,
+        Method::Exact => dense_at_optimum(net, method)?,
+    };
+    let sp = decompose(&h, vectors, parallel)?;
+    drop(h);
+    Ok((sp.eigenvalues, sp.eigenvectors.map(|v| v.into_vec())))
 }
 
 /// Runs `nearopt spectrum`.
@@ -130,7 +172,12 @@ pub fn run(args: Args) -> Result<()> {
     }
     let net = read_network(&args.network)?;
     let d = net.dim();
-    let (eigenvalues, vectors) = eigen(&net, &method, args.vectors.is_some())?;
+    let (eigenvalues, vectors) = eigen(
+        &net,
+        &method,
+        args.vectors.is_some(),
+        args.parallel_eigensolver,
+    )?;
     if eigenvalues.len() != d {
         bail!("internal: {} eigenvalues for D = {d}", eigenvalues.len());
     }
@@ -158,7 +205,11 @@ pub fn run(args: Args) -> Result<()> {
         activation: net.activation(),
         ni: net.ni(),
         nh: net.nh(),
-        method: if samples.is_some() { "sampled" } else { "exact" },
+        method: if samples.is_some() {
+            "sampled"
+        } else {
+            "exact"
+        },
         samples,
         seed,
         vectors: args.vectors.as_ref().map(|p| p.display().to_string()),
@@ -238,7 +289,9 @@ fn human_summary(r: &Report, decision: &RankDecision) -> String {
     if logs.len() >= 2 {
         let (lo, hi) = logs
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(*v), b.max(*v))
+            });
         let bins = 10usize;
         let width = ((hi - lo) / bins as f64).max(1e-12);
         let mut counts = vec![0usize; bins];
@@ -246,7 +299,11 @@ fn human_summary(r: &Report, decision: &RankDecision) -> String {
             counts[(((v - lo) / width) as usize).min(bins - 1)] += 1;
         }
         let most = *counts.iter().max().unwrap_or(&1);
-        let _ = writeln!(s, "histogram of log10 λ over the {} nonzero eigenvalues:", logs.len());
+        let _ = writeln!(
+            s,
+            "histogram of log10 λ over the {} nonzero eigenvalues:",
+            logs.len()
+        );
         for (b, c) in counts.iter().enumerate() {
             let bar = "#".repeat((c * 40).div_ceil(most.max(1)));
             let _ = writeln!(
