@@ -15,7 +15,7 @@ pub fn read_network(path: &Path) -> Result<Network> {
 
 /// Parses a network file's text (see [`read_network`]).
 pub fn parse_network(text: &str) -> Result<Network> {
-    let value: Value = serde_json::from_str(text).map_err(|e| anyhow!("not valid JSON: {e}"))?;
+    let value = parse_json_exact(text)?;
     let obj = value
         .as_object()
         .ok_or_else(|| anyhow!("the top level must be a JSON object"))?;
@@ -81,6 +81,165 @@ pub fn parse_network(text: &str) -> Result<Network> {
         );
     }
     Ok(Network::from_rows(activation, &w1v, w2v)?)
+}
+
+/// Parses JSON text like `serde_json::from_str`, but with every number converted by Rust's
+/// correctly rounded `f64::from_str`: serde_json (without its `float_roundtrip` feature) may
+/// read a float one unit in the last place off, so a network file would not give back the
+/// weights that were written (Python's `json` and NumPy read them exactly).
+pub fn parse_json_exact(text: &str) -> Result<Value> {
+    // serde_json validates and words the syntax errors (line and column) ...
+    serde_json::from_str::<Value>(text).map_err(|e| anyhow!("not valid JSON: {e}"))?;
+    // ... then the text, known to be valid, is read again with exact numbers.
+    let mut p = ExactJson {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    let v = p.value()?;
+    Ok(v)
+}
+
+/// Recursive-descent reader of JSON text that serde_json has already validated.
+struct ExactJson<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl ExactJson<'_> {
+    fn skip_ws(&mut self) {
+        while self.pos < self.bytes.len() && self.bytes[self.pos].is_ascii_whitespace() {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Result<u8> {
+        self.skip_ws();
+        self.bytes
+            .get(self.pos)
+            .copied()
+            .ok_or_else(|| anyhow!("not valid JSON: unexpected end of input"))
+    }
+
+    fn expect(&mut self, b: u8) -> Result<()> {
+        if self.peek()? != b {
+            bail!(
+                "not valid JSON: expected `{}` at byte {}",
+                b as char,
+                self.pos
+            );
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn value(&mut self) -> Result<Value> {
+        match self.peek()? {
+            b'{' => {
+                self.pos += 1;
+                let mut map = serde_json::Map::new();
+                if self.peek()? == b'}' {
+                    self.pos += 1;
+                    return Ok(Value::Object(map));
+                }
+                loop {
+                    let key = self.string()?;
+                    self.expect(b':')?;
+                    let v = self.value()?;
+                    map.insert(key, v);
+                    match self.peek()? {
+                        b',' => self.pos += 1,
+                        b'}' => {
+                            self.pos += 1;
+                            return Ok(Value::Object(map));
+                        }
+                        _ => bail!("not valid JSON: expected `,` or `}}` at byte {}", self.pos),
+                    }
+                }
+            }
+            b'[' => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                if self.peek()? == b']' {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                loop {
+                    items.push(self.value()?);
+                    match self.peek()? {
+                        b',' => self.pos += 1,
+                        b']' => {
+                            self.pos += 1;
+                            return Ok(Value::Array(items));
+                        }
+                        _ => bail!("not valid JSON: expected `,` or `]` at byte {}", self.pos),
+                    }
+                }
+            }
+            b'"' => Ok(Value::String(self.string()?)),
+            b't' => self.literal("true", Value::Bool(true)),
+            b'f' => self.literal("false", Value::Bool(false)),
+            b'n' => self.literal("null", Value::Null),
+            _ => self.number(),
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Value) -> Result<Value> {
+        if !self.text[self.pos..].starts_with(word) {
+            bail!("not valid JSON: unexpected token at byte {}", self.pos);
+        }
+        self.pos += word.len();
+        Ok(v)
+    }
+
+    fn string(&mut self) -> Result<String> {
+        if self.peek()? != b'"' {
+            bail!("not valid JSON: expected a string at byte {}", self.pos);
+        }
+        let start = self.pos;
+        self.pos += 1;
+        while self.pos < self.bytes.len() {
+            match self.bytes[self.pos] {
+                b'\\' => self.pos += 2,
+                b'"' => {
+                    self.pos += 1;
+                    return serde_json::from_str(&self.text[start..self.pos])
+                        .map_err(|e| anyhow!("not valid JSON: {e}"));
+                }
+                _ => self.pos += 1,
+            }
+        }
+        bail!("not valid JSON: unterminated string")
+    }
+
+    fn number(&mut self) -> Result<Value> {
+        let start = self.pos;
+        while self.pos < self.bytes.len()
+            && matches!(
+                self.bytes[self.pos],
+                b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
+            )
+        {
+            self.pos += 1;
+        }
+        let tok = &self.text[start..self.pos];
+        let integral = !tok.contains(['.', 'e', 'E']);
+        if integral {
+            if let Ok(u) = tok.parse::<u64>() {
+                return Ok(Value::from(u));
+            }
+            if let Ok(i) = tok.parse::<i64>() {
+                return Ok(Value::from(i));
+            }
+        }
+        let x: f64 = tok
+            .parse()
+            .map_err(|_| anyhow!("not valid JSON: bad number `{tok}` at byte {start}"))?;
+        // serde_json has already refused out-of-range numbers; should one get here as ±∞ it
+        // becomes null, which the network reader rejects as not a finite number.
+        Ok(serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number))
+    }
 }
 
 fn number(v: &Value) -> Option<f64> {
@@ -264,6 +423,44 @@ mod tests {
             let err = parse_network(text).unwrap_err().to_string();
             assert!(err.contains(needle), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn numbers_round_trip_exactly() {
+        // Weights with all 53 mantissa bits in use, over many magnitudes: written in the
+        // shortest form and read back correctly rounded, they come back bit for bit.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            // splitmix64: a random mantissa, sign and binary exponent in [-40, 40).
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            let exp = 1023 - 40 + (z >> 56) % 80;
+            f64::from_bits((z & (1 << 63)) | (exp << 52) | (z & ((1 << 52) - 1)))
+        };
+        let (ni, nh) = (7, 300);
+        let w1: Vec<f64> = (0..ni * nh).map(|_| next()).collect();
+        let w2: Vec<f64> = (0..nh).map(|_| next()).collect();
+        let net = Network::new(Activation::Erf, ni, nh, w1, w2).unwrap();
+        let back = parse_network(&network_json(&net)).unwrap();
+        for (a, b) in back.params().iter().zip(net.params()) {
+            assert_eq!(a.to_bits(), b.to_bits(), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn exact_reader_matches_serde_json_on_structure() {
+        let text = r#" {"a": [1, -2, 3.5e-3, true, false, null, "x\"y\u00e9", {}, []],
+                        "b": {"c": 18446744073709551615, "d": -9223372036854775808, "e": 1E2}} "#;
+        let ours = parse_json_exact(text).unwrap();
+        let theirs: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(ours, theirs);
+        assert!(parse_json_exact("[1, 2")
+            .unwrap_err()
+            .to_string()
+            .contains("not valid JSON"));
     }
 
     #[test]
