@@ -598,6 +598,11 @@ fn eigenvectors_are_written_as_columns() {
     assert!(serde_json::from_str::<Value>(&text).is_err());
 }
 
+/// Environment variables of a run.
+type Env = Vec<(&'static str, &'static str)>;
+/// A failing run: name, arguments, environment, text the error line must contain.
+type Case = (String, Vec<String>, Env, String);
+
 #[test]
 fn bad_input_fails_with_one_named_line_and_no_output() {
     let dir = TempDir::new("errors");
@@ -650,7 +655,7 @@ fn bad_input_fails_with_one_named_line_and_no_output() {
     ];
     let out = dir.path("out.npy");
     let vec_out = dir.path("v.npy");
-    let mut cases: Vec<(String, Vec<String>, Vec<(&str, &str)>, String)> = vec![];
+    let mut cases: Vec<Case> = vec![];
     for (name, text, needle) in bad_files {
         let p = dir.path(&format!("{name}.json"));
         std::fs::write(&p, text).unwrap();
@@ -684,7 +689,7 @@ fn bad_input_fails_with_one_named_line_and_no_output() {
     let g = s(&good).to_string();
     let strs = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let missing_dir = dir.path("no-such-dir").join("h.npy");
-    let more: Vec<(&str, Vec<String>, Vec<(&str, &str)>, &str)> = vec![
+    let more: Vec<(&str, Vec<String>, Env, &str)> = vec![
         (
             "too large (hessian)",
             strs(&["hessian", "--network", &g, "--out", s(&out)]),
