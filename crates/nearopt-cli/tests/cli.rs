@@ -847,6 +847,20 @@ fn bad_input_fails_with_one_named_line_and_no_output() {
             "--nh must be at least 1",
         ),
         (
+            "huge teacher",
+            strs(&[
+                "teacher",
+                "--activation",
+                "erf",
+                "--ni",
+                "100000",
+                "--nh",
+                "100000",
+            ]),
+            vec![("NEAROPT_MEMORY_LIMIT", "1000000")],
+            "too large: a dense 100000 × 100000 teacher weight matrix W1",
+        ),
+        (
             "unknown teacher activation",
             strs(&["teacher", "--activation", "relu", "--ni", "2", "--nh", "2"]),
             vec![],

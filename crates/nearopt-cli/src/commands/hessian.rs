@@ -20,7 +20,8 @@ pub struct Args {
     #[arg(long)]
     out: PathBuf,
     /// Estimate the Hessian from this many Gaussian inputs (Eqs. 3–5) instead of the exact
-    /// population Hessian.
+    /// population Hessian. At the optimum the functional term vanishes identically and the
+    /// estimate is J Jᵀ/n.
     #[arg(long)]
     samples: Option<usize>,
     /// Seed of the inputs (with --samples) [default: 1].

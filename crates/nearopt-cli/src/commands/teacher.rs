@@ -119,6 +119,14 @@ pub fn run(args: Args) -> Result<()> {
     if args.nh == 0 {
         bail!("--nh must be at least 1");
     }
+    if args
+        .ni
+        .checked_mul(args.nh)
+        .is_none_or(|p| p.checked_add(args.nh).is_none())
+    {
+        bail!("--ni {} × --nh {} parameters overflow", args.ni, args.nh);
+    }
+    nearopt::hessian::check_dense_fits(args.nh, args.ni, "teacher weight matrix W1")?;
     let act = activation(&args)?;
     act.validate()?;
     let dist = weights(&args)?;
