@@ -119,11 +119,11 @@ pub fn run(args: Args) -> Result<()> {
     if args.nh == 0 {
         bail!("--nh must be at least 1");
     }
-    if args
+    let params = args
         .ni
         .checked_mul(args.nh)
-        .is_none_or(|p| p.checked_add(args.nh).is_none())
-    {
+        .and_then(|p| p.checked_add(args.nh));
+    if params.is_none() {
         bail!("--ni {} × --nh {} parameters overflow", args.ni, args.nh);
     }
     nearopt::hessian::check_dense_fits(args.nh, args.ni, "teacher weight matrix W1")?;
