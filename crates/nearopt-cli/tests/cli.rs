@@ -927,3 +927,58 @@ fn bad_input_fails_with_one_named_line_and_no_output() {
     }
     assert!(!out.exists() && !vec_out.exists() && !missing_dir.exists());
 }
+
+#[test]
+fn large_network_keeps_stdout_and_redirected_stderr_clean() {
+    // D = 49·40 + 49 = 2009 ≥ 2000: the spinner is on, but only draws on a terminal.
+    let dir = TempDir::new("large");
+    let file = teacher(
+        &dir,
+        "lin.json",
+        &["--activation", "linear", "--ni", "40", "--nh", "49"],
+    );
+    let out = nearopt(&["spectrum", "--network", s(&file), "--json"], &[]);
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(r["dimension"].as_u64(), Some(2009));
+    assert_eq!(floats(&r["eigenvalues"]).len(), 2009);
+    assert_eq!(
+        r["rank"].as_u64(),
+        Some(40),
+        "rank of a linear network is Ni"
+    );
+}
+
+#[test]
+fn parallel_eigensolver_agrees_to_rounding() {
+    let dir = TempDir::new("parallel");
+    let file = teacher(
+        &dir,
+        "n.json",
+        &["--activation", "erf", "--ni", "12", "--nh", "12"],
+    );
+    let f = s(&file);
+    let a = floats(&json(&ok(&["spectrum", "--network", f, "--json"]))["eigenvalues"]);
+    let b = floats(
+        &json(&ok(&[
+            "--threads",
+            "2",
+            "spectrum",
+            "--network",
+            f,
+            "--json",
+            "--parallel-eigensolver",
+        ]))["eigenvalues"],
+    );
+    let lmax = a[a.len() - 1];
+    // Backward-stable solvers: both within a few D·ε·λ_max of the truth.
+    let tol = 10.0 * a.len() as f64 * f64::EPSILON * lmax;
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= tol, "{x} vs {y}");
+    }
+}
