@@ -648,6 +648,11 @@ fn bad_input_fails_with_one_named_line_and_no_output() {
             "unknown activation kind `relu`",
         ),
         (
+            "infinite",
+            r#"{"activation":{"kind":"erf"},"w1":[[1e999]],"w2":[1]}"#,
+            "number out of range",
+        ),
+        (
             "empty",
             r#"{"activation":{"kind":"erf"},"w1":[],"w2":[]}"#,
             "`w1` is empty",
