@@ -1,4 +1,5 @@
-//! File formats and safe writing: network files (INTERFACE.md), atomic writes.
+//! File formats and safe writing: network files (INTERFACE.md), `.npy` matrices, atomic
+//! writes, and the progress indicator for long dense computations.
 
 use anyhow::{anyhow, bail, Context, Result};
 use nearopt::{Activation, Network};
@@ -14,7 +15,7 @@ pub fn read_network(path: &Path) -> Result<Network> {
 
 /// Parses a network file's text (see [`read_network`]).
 pub fn parse_network(text: &str) -> Result<Network> {
-    let value: Value = serde_json::from_str(text).map_err(|e| anyhow!("not valid JSON: {e}"))?;
+    let value = parse_json_exact(text)?;
     let obj = value
         .as_object()
         .ok_or_else(|| anyhow!("the top level must be a JSON object"))?;
@@ -82,15 +83,186 @@ pub fn parse_network(text: &str) -> Result<Network> {
     Ok(Network::from_rows(activation, &w1v, w2v)?)
 }
 
+/// Parses JSON text like `serde_json::from_str`, but with every number converted by Rust's
+/// correctly rounded `f64::from_str`: serde_json (without its `float_roundtrip` feature) may
+/// read a float one unit in the last place off, so a network file would not give back the
+/// weights that were written (Python's `json` and NumPy read them exactly).
+pub fn parse_json_exact(text: &str) -> Result<Value> {
+    // serde_json validates and words the syntax errors (line and column) ...
+    serde_json::from_str::<Value>(text).map_err(|e| anyhow!("not valid JSON: {e}"))?;
+    // ... then the text, known to be valid, is read again with exact numbers.
+    let mut p = ExactJson {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    let v = p.value()?;
+    Ok(v)
+}
+
+/// Recursive-descent reader of JSON text that serde_json has already validated.
+struct ExactJson<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl ExactJson<'_> {
+    fn skip_ws(&mut self) {
+        while self.pos < self.bytes.len() && self.bytes[self.pos].is_ascii_whitespace() {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Result<u8> {
+        self.skip_ws();
+        self.bytes
+            .get(self.pos)
+            .copied()
+            .ok_or_else(|| anyhow!("not valid JSON: unexpected end of input"))
+    }
+
+    fn expect(&mut self, b: u8) -> Result<()> {
+        if self.peek()? != b {
+            bail!(
+                "not valid JSON: expected `{}` at byte {}",
+                b as char,
+                self.pos
+            );
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn value(&mut self) -> Result<Value> {
+        match self.peek()? {
+            b'{' => {
+                self.pos += 1;
+                let mut map = serde_json::Map::new();
+                if self.peek()? == b'}' {
+                    self.pos += 1;
+                    return Ok(Value::Object(map));
+                }
+                loop {
+                    let key = self.string()?;
+                    self.expect(b':')?;
+                    let v = self.value()?;
+                    map.insert(key, v);
+                    match self.peek()? {
+                        b',' => self.pos += 1,
+                        b'}' => {
+                            self.pos += 1;
+                            return Ok(Value::Object(map));
+                        }
+                        _ => bail!("not valid JSON: expected `,` or `}}` at byte {}", self.pos),
+                    }
+                }
+            }
+            b'[' => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                if self.peek()? == b']' {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                loop {
+                    items.push(self.value()?);
+                    match self.peek()? {
+                        b',' => self.pos += 1,
+                        b']' => {
+                            self.pos += 1;
+                            return Ok(Value::Array(items));
+                        }
+                        _ => bail!("not valid JSON: expected `,` or `]` at byte {}", self.pos),
+                    }
+                }
+            }
+            b'"' => Ok(Value::String(self.string()?)),
+            b't' => self.literal("true", Value::Bool(true)),
+            b'f' => self.literal("false", Value::Bool(false)),
+            b'n' => self.literal("null", Value::Null),
+            _ => self.number(),
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Value) -> Result<Value> {
+        if !self.text[self.pos..].starts_with(word) {
+            bail!("not valid JSON: unexpected token at byte {}", self.pos);
+        }
+        self.pos += word.len();
+        Ok(v)
+    }
+
+    fn string(&mut self) -> Result<String> {
+        if self.peek()? != b'"' {
+            bail!("not valid JSON: expected a string at byte {}", self.pos);
+        }
+        let start = self.pos;
+        self.pos += 1;
+        while self.pos < self.bytes.len() {
+            match self.bytes[self.pos] {
+                b'\\' => self.pos += 2,
+                b'"' => {
+                    self.pos += 1;
+                    return serde_json::from_str(&self.text[start..self.pos])
+                        .map_err(|e| anyhow!("not valid JSON: {e}"));
+                }
+                _ => self.pos += 1,
+            }
+        }
+        bail!("not valid JSON: unterminated string")
+    }
+
+    fn number(&mut self) -> Result<Value> {
+        let start = self.pos;
+        while self.pos < self.bytes.len()
+            && matches!(
+                self.bytes[self.pos],
+                b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
+            )
+        {
+            self.pos += 1;
+        }
+        let tok = &self.text[start..self.pos];
+        let integral = !tok.contains(['.', 'e', 'E']);
+        if integral {
+            if let Ok(u) = tok.parse::<u64>() {
+                return Ok(Value::from(u));
+            }
+            if let Ok(i) = tok.parse::<i64>() {
+                return Ok(Value::from(i));
+            }
+        }
+        let x: f64 = tok
+            .parse()
+            .map_err(|_| anyhow!("not valid JSON: bad number `{tok}` at byte {start}"))?;
+        // serde_json has already refused out-of-range numbers; should one get here as ±∞ it
+        // becomes null, which the network reader rejects as not a finite number.
+        Ok(serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number))
+    }
+}
+
 fn number(v: &Value) -> Option<f64> {
     v.as_f64().filter(|x| x.is_finite())
 }
 
-/// The network file's JSON text.
+/// The network file's JSON text (`INTERFACE.md`), one `w1` row per line; numbers are written
+/// in the shortest form that reads back to the same f64.
 pub fn network_json(net: &Network) -> String {
-    let rows: Vec<&[f64]> = (0..net.nh()).map(|m| net.w1_row(m)).collect();
-    let v = serde_json::json!({ "activation": net.activation(), "w1": rows, "w2": net.w2() });
-    serde_json::to_string_pretty(&v).expect("a network serialises")
+    let rows: Vec<String> = (0..net.nh())
+        .map(|m| format!("    {}", compact(net.w1_row(m))))
+        .collect();
+    format!(
+        "{{\n  \"activation\": {},\n  \"w1\": [\n{}\n  ],\n  \"w2\": {}\n}}",
+        compact(net.activation()),
+        rows.join(",\n"),
+        compact(net.w2())
+    )
+}
+
+/// Compact JSON text of a value that always serialises (numbers, activations).
+fn compact<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).expect("numbers and activations serialise")
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename, so a failed
@@ -145,6 +317,74 @@ pub fn write_atomic_with(
     result
 }
 
+/// Writes the row-major `rows × cols` matrix `data` as a float64 `.npy` file in C order
+/// (`INTERFACE.md`: Hessians and eigenvectors), atomically.
+pub fn write_npy_matrix(path: &Path, rows: usize, cols: usize, data: &[f64]) -> Result<()> {
+    if data.len() != rows * cols {
+        bail!(
+            "internal: {} numbers for a {rows} × {cols} matrix",
+            data.len()
+        );
+    }
+    write_atomic_with(path, |w| {
+        use npyz::WriterBuilder;
+        let mut npy = npyz::WriteOptions::<f64>::new()
+            .default_dtype()
+            .shape(&[rows as u64, cols as u64])
+            .writer(w)
+            .begin_nd()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        npy.extend(data.iter().copied())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        npy.finish()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    })
+}
+
+/// Fails early, before a long computation, if `path` could not be written: its directory must
+/// exist (the write itself stays atomic, see [`write_atomic_with`]).
+pub fn check_output_path(path: &Path, flag: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        bail!(
+            "cannot write {flag} {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    if path.is_dir() {
+        bail!("cannot write {flag} {}: it is a directory", path.display());
+    }
+    Ok(())
+}
+
+/// Dimension from which long dense steps (assembly, eigendecomposition) show a spinner.
+pub const PROGRESS_FROM_DIM: usize = 2000;
+
+/// Runs `work`, showing an elapsed-time spinner with `message` on stderr while it runs when
+/// `dim ≥` [`PROGRESS_FROM_DIM`] (indicatif draws only on a terminal: stdout stays clean and
+/// redirected stderr gets nothing).
+pub fn with_progress<T>(dim: usize, message: &str, work: impl FnOnce() -> T) -> T {
+    if dim < PROGRESS_FROM_DIM {
+        return work();
+    }
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let out = work();
+    bar.finish_and_clear();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +423,44 @@ mod tests {
             let err = parse_network(text).unwrap_err().to_string();
             assert!(err.contains(needle), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn numbers_round_trip_exactly() {
+        // Weights with all 53 mantissa bits in use, over many magnitudes: written in the
+        // shortest form and read back correctly rounded, they come back bit for bit.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            // splitmix64: a random mantissa, sign and binary exponent in [-40, 40).
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            let exp = 1023 - 40 + (z >> 56) % 80;
+            f64::from_bits((z & (1 << 63)) | (exp << 52) | (z & ((1 << 52) - 1)))
+        };
+        let (ni, nh) = (7, 300);
+        let w1: Vec<f64> = (0..ni * nh).map(|_| next()).collect();
+        let w2: Vec<f64> = (0..nh).map(|_| next()).collect();
+        let net = Network::new(Activation::Erf, ni, nh, w1, w2).unwrap();
+        let back = parse_network(&network_json(&net)).unwrap();
+        for (a, b) in back.params().iter().zip(net.params()) {
+            assert_eq!(a.to_bits(), b.to_bits(), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn exact_reader_matches_serde_json_on_structure() {
+        let text = r#" {"a": [1, -2, 3.5e-3, true, false, null, "x\"y\u00e9", {}, []],
+                        "b": {"c": 18446744073709551615, "d": -9223372036854775808, "e": 1E2}} "#;
+        let ours = parse_json_exact(text).unwrap();
+        let theirs: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(ours, theirs);
+        assert!(parse_json_exact("[1, 2")
+            .unwrap_err()
+            .to_string()
+            .contains("not valid JSON"));
     }
 
     #[test]

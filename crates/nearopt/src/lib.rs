@@ -32,6 +32,7 @@ pub mod error;
 pub mod experiments;
 pub mod gaussian;
 pub mod hessian;
+pub mod lanczos;
 pub mod network;
 pub mod rng;
 pub mod spectrum;

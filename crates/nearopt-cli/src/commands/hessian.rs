@@ -1,10 +1,139 @@
-//! `nearopt hessian` (being built: see the issue tracker).
+//! `nearopt hessian`: write the Hessian of the generalization error as a `D × D` float64 `.npy`
+//! (C order, parameter order of `INTERFACE.md`): the exact population Hessian at the optimum
+//! (paper Eqs. 8–18, corrected), or its estimate from `--samples` Gaussian inputs (Eqs. 3–5),
+//! optionally at another `--student` point (functional term included).
+
+use crate::io::{check_output_path, read_network, with_progress, write_npy_matrix};
+use anyhow::{bail, Context, Result};
+use nearopt::hessian::sampled::{sampled_hessian, sampled_outer_product};
+use nearopt::hessian::{check_dense_fits, DenseMatrix};
+use nearopt::{Network, PopulationHessian};
+use std::path::PathBuf;
 
 /// Options of `nearopt hessian`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Network file (the teacher; also the student unless --student is given).
+    #[arg(long)]
+    network: PathBuf,
+    /// Output `.npy` file: D × D float64, C order.
+    #[arg(long)]
+    out: PathBuf,
+    /// Estimate the Hessian from this many Gaussian inputs (Eqs. 3–5) instead of the exact
+    /// population Hessian. At the optimum the functional term vanishes identically and the
+    /// estimate is J Jᵀ/n.
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Seed of the inputs (with --samples) [default: 1].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Student network file: the sampled Hessian at this student against the teacher --network
+    /// (needs --samples).
+    #[arg(long)]
+    student: Option<PathBuf>,
+}
+
+/// How a Hessian is to be computed: the parsed and checked `--samples/--seed/--student` flags.
+pub enum Method {
+    /// The exact population Hessian at the optimum.
+    Exact,
+    /// From `samples` inputs of stream `seed`.
+    Sampled {
+        /// Number of inputs `n`.
+        samples: usize,
+        /// Seed of the inputs.
+        seed: u64,
+    },
+}
+
+impl Method {
+    /// From the flags: `--seed` only with `--samples`, `n ≥ 1`.
+    pub fn from_flags(samples: Option<usize>, seed: Option<u64>) -> Result<Self> {
+        match (samples, seed) {
+            (None, Some(_)) => {
+                bail!("--seed only applies with --samples (the exact Hessian uses no random draws)")
+            }
+            (None, None) => Ok(Method::Exact),
+            (Some(0), _) => bail!("--samples must be at least 1"),
+            (Some(n), s) => Ok(Method::Sampled {
+                samples: n,
+                seed: s.unwrap_or(1),
+            }),
+        }
+    }
+}
+
+/// The dense Hessian of `net` at the optimum by `method`, with a spinner for large `D`.
+pub fn dense_at_optimum(net: &Network, method: &Method) -> Result<DenseMatrix> {
+    let d = net.dim();
+    let what = match method {
+        Method::Exact => "population Hessian",
+        Method::Sampled { .. } => "sampled Hessian",
+    };
+    check_dense_fits(d, d, what)?;
+    Ok(match *method {
+        Method::Exact => with_progress(
+            d,
+            &format!("assembling the {d} × {d} population Hessian"),
+            || PopulationHessian::at_optimum(net).dense(),
+        )?,
+        Method::Sampled { samples, seed } => with_progress(
+            d,
+            &format!("accumulating the {d} × {d} Hessian from {samples} samples"),
+            || sampled_outer_product(net, samples, seed),
+        )?,
+    })
+}
 
 /// Runs `nearopt hessian`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`nearopt hessian` is not built yet")
+pub fn run(args: Args) -> Result<()> {
+    let method = Method::from_flags(args.samples, args.seed)?;
+    if args.student.is_some() && matches!(method, Method::Exact) {
+        bail!(
+            "--student needs --samples: the exact population Hessian is only defined at the optimum \
+             (student = teacher); use --samples N for the sampled Hessian at another student"
+        );
+    }
+    check_output_path(&args.out, "--out")?;
+    let teacher = read_network(&args.network)?;
+    let h = match (&args.student, &method) {
+        (Some(path), Method::Sampled { samples, seed }) => {
+            let student = read_network(path)?;
+            if (student.ni(), student.nh()) != (teacher.ni(), teacher.nh()) {
+                bail!(
+                    "student {} has Ni = {}, Nh = {} but teacher {} has Ni = {}, Nh = {}",
+                    path.display(),
+                    student.ni(),
+                    student.nh(),
+                    args.network.display(),
+                    teacher.ni(),
+                    teacher.nh()
+                );
+            }
+            let d = student.dim();
+            check_dense_fits(d, d, "sampled Hessian")?;
+            with_progress(
+                d,
+                &format!("accumulating the {d} × {d} Hessian from {samples} samples"),
+                || sampled_hessian(&student, &teacher, *samples, *seed),
+            )
+            .context("sampled Hessian at the student")?
+        }
+        _ => dense_at_optimum(&teacher, &method)?,
+    };
+    let d = h.rows();
+    write_npy_matrix(&args.out, d, d, h.as_slice())?;
+    let what = match method {
+        Method::Exact => "exact population Hessian at the optimum".to_string(),
+        Method::Sampled { samples, seed } => {
+            let at = if args.student.is_some() {
+                "at the student"
+            } else {
+                "at the optimum"
+            };
+            format!("Hessian {at} from {samples} samples (seed {seed})")
+        }
+    };
+    eprintln!("wrote {}: {d} × {d} {what}", args.out.display());
+    Ok(())
 }

@@ -1,10 +1,319 @@
-//! `nearopt spectrum` (being built: see the issue tracker).
+//! `nearopt spectrum`: eigenvalues (ascending), numerical rank and `λ_min` — the smallest nonzero
+//! eigenvalue that sets the long-time loss decay `e^{−2 λ_min t}` (paper Eq. 7) — of the Hessian
+//! at the optimum, exact or estimated from samples; `--json` prints the object fixed by
+//! `INTERFACE.md`.
+
+use super::hessian::{dense_at_optimum, Method};
+use crate::io::{check_output_path, read_network, with_progress, write_npy_matrix};
+use anyhow::{bail, Result};
+use nearopt::hessian::check_dense_fits;
+use nearopt::hessian::sampled::{ntk_gram, sampled_outer_product};
+use nearopt::hessian::DenseMatrix;
+use nearopt::spectrum::{rank, smallest_nonzero, symmetric_spectrum, RankDecision, Spectrum};
+use nearopt::{Activation, Network};
+use std::path::PathBuf;
 
 /// Options of `nearopt spectrum`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Network file (student = teacher = this network).
+    #[arg(long)]
+    network: PathBuf,
+    /// Print exactly one JSON object on stdout (INTERFACE.md).
+    #[arg(long)]
+    json: bool,
+    /// Count eigenvalues above this tolerance as nonzero [default: λ_max · D · ε_f64].
+    #[arg(long)]
+    rank_tol: Option<f64>,
+    /// Estimate the Hessian from this many Gaussian inputs (J Jᵀ/n; through the NTK Gram J Jᵀ
+    /// when n < D) instead of the exact population Hessian.
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Seed of the inputs (with --samples) [default: 1].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Also write the unit eigenvectors as the columns of a D × D float64 `.npy` (C order;
+    /// column i belongs to eigenvalue i).
+    #[arg(long)]
+    vectors: Option<PathBuf>,
+    /// Let the eigensolver use all --threads. By default it runs on one thread so that the
+    /// output is bit-identical whatever --threads is (faer's parallel reduction order depends
+    /// on the thread count: differences of ~1e-15 relative); assembly is parallel either way.
+    #[arg(long)]
+    parallel_eigensolver: bool,
+}
+
+/// The JSON object of `nearopt spectrum --json` (`INTERFACE.md` fixes the first four keys).
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    /// `D = Nh·Ni + Nh`.
+    dimension: usize,
+    /// All `D` eigenvalues, ascending.
+    eigenvalues: &'a [f64],
+    /// Number of eigenvalues above `rank_tolerance`.
+    rank: usize,
+    /// The tolerance used.
+    rank_tolerance: f64,
+    /// Whether the tolerance came from `--rank-tol` (else the default `λ_max · D · ε`).
+    rank_tolerance_given: bool,
+    /// Smallest eigenvalue above the tolerance (Eq. 7's `λ_min`); null if none.
+    lambda_min: Option<f64>,
+    /// Largest eigenvalue.
+    lambda_max: f64,
+    /// Smallest `|λ|` counted in the rank.
+    smallest_kept: Option<f64>,
+    /// Largest `|λ|` not counted.
+    largest_dropped: Option<f64>,
+    /// `smallest_kept / largest_dropped`; null when nothing was dropped or the dropped ones are
+    /// exactly zero.
+    gap_ratio: Option<f64>,
+    /// The activation as in the network file.
+    activation: &'a Activation,
+    /// Inputs.
+    ni: usize,
+    /// Hidden units.
+    nh: usize,
+    /// `exact` or `sampled`.
+    method: &'static str,
+    /// Number of inputs (sampled), else null.
+    samples: Option<usize>,
+    /// Seed of the inputs (sampled), else null.
+    seed: Option<u64>,
+    /// Where the eigenvectors were written, if asked.
+    vectors: Option<String>,
+    /// Version of the program.
+    nearopt_version: &'static str,
+}
+
+/// The eigendecomposition of `h` ([`symmetric_spectrum`]), on one thread unless `parallel`:
+/// faer splits its reductions by rayon's thread count, so only a fixed count gives results
+/// that do not depend on `--threads`.
+fn decompose(h: &DenseMatrix, vectors: bool, parallel: bool) -> Result<Spectrum> {
+    let d = h.rows();
+    let message = format!("eigendecomposition of the {d} × {d} matrix");
+    if parallel {
+        return Ok(with_progress(d, &message, || {
+            symmetric_spectrum(h, vectors)
+        })?);
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot set up the eigensolver's thread: {e}"))?;
+    Ok(with_progress(d, &message, || {
+        pool.install(|| symmetric_spectrum(h, vectors))
+    })?)
+}
+
+/// Eigenvalues (ascending) and, if asked, eigenvectors (row-major `D × D`, as columns) of the
+/// Hessian of `net` at the optimum by `method`. Sampled eigenvalues without eigenvectors go
+/// through the `n × n` NTK Gram `J Jᵀ/n` when `n < D` (same nonzero spectrum as `Jᵀ J/n`,
+/// padded with `D − n` zeros), as `nearopt::hessian::sampled::sampled_outer_eigenvalues` does.
+fn eigen(
+    net: &Network,
+    method: &Method,
+    vectors: bool,
+    parallel: bool,
+) -> Result<(Vec<f64>, Option<Vec<f64>>)> {
+    let d = net.dim();
+    let gram_size = match method {
+        Method::Sampled { samples, .. } if !vectors && *samples < d => Some(*samples),
+        _ => None,
+    };
+    // The eigensolver works on its own copy; eigenvectors need the solver's matrix and ours.
+    let n = gram_size.unwrap_or(d);
+    let what = match (method, gram_size) {
+        (Method::Exact, _) => "population Hessian",
+        (_, Some(_)) => "NTK Gram matrix",
+        _ => "sampled Hessian",
+    };
+    check_dense_fits(n, n, what)?;
+    let copies = if vectors { 4 } else { 2 };
+    check_dense_fits(
+        n,
+        copies * n,
+        &format!(
+            "eigensolver working set ({copies} copies of the {n} × {n} matrix{})",
+            if vectors { " with eigenvectors" } else { "" }
+        ),
+    )?;
+    if let (Some(n), Method::Sampled { samples, seed }) = (gram_size, method) {
+        let gram = with_progress(n, &format!("NTK Gram matrix of {samples} samples"), || {
+            ntk_gram(net, *samples, *seed)
+        })?;
+        let mut ev = vec![0.0; d - n];
+        ev.extend(decompose(&gram, false, parallel)?.eigenvalues);
+        ev.sort_by(|a, b| a.total_cmp(b));
+        return Ok((ev, None));
+    }
+    let h = match method {
+        Method::Sampled { samples, seed } => with_progress(
+            d,
+            &format!("accumulating the {d} × {d} Hessian from {samples} samples"),
+            || sampled_outer_product(net, *samples, *seed),
+        )?,
+        Method::Exact => dense_at_optimum(net, method)?,
+    };
+    let sp = decompose(&h, vectors, parallel)?;
+    drop(h);
+    Ok((sp.eigenvalues, sp.eigenvectors.map(|v| v.into_vec())))
+}
 
 /// Runs `nearopt spectrum`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`nearopt spectrum` is not built yet")
+pub fn run(args: Args) -> Result<()> {
+    let method = Method::from_flags(args.samples, args.seed)?;
+    if let Some(t) = args.rank_tol {
+        if !(t.is_finite() && t >= 0.0) {
+            bail!("--rank-tol must be a finite number ≥ 0, got {t}");
+        }
+    }
+    if let Some(v) = &args.vectors {
+        check_output_path(v, "--vectors")?;
+    }
+    let net = read_network(&args.network)?;
+    let d = net.dim();
+    let (eigenvalues, vectors) = eigen(
+        &net,
+        &method,
+        args.vectors.is_some(),
+        args.parallel_eigensolver,
+    )?;
+    if eigenvalues.len() != d {
+        bail!("internal: {} eigenvalues for D = {d}", eigenvalues.len());
+    }
+    let decision = rank(&eigenvalues, args.rank_tol);
+    let lambda_min = smallest_nonzero(&eigenvalues, Some(decision.tolerance));
+    if let (Some(path), Some(v)) = (&args.vectors, &vectors) {
+        write_npy_matrix(path, d, d, v)?;
+    }
+    let (samples, seed) = match method {
+        Method::Exact => (None, None),
+        Method::Sampled { samples, seed } => (Some(samples), Some(seed)),
+    };
+    let gap = decision.gap_ratio();
+    let report = Report {
+        dimension: d,
+        eigenvalues: &eigenvalues,
+        rank: decision.rank,
+        rank_tolerance: decision.tolerance,
+        rank_tolerance_given: args.rank_tol.is_some(),
+        lambda_min,
+        lambda_max: eigenvalues.last().copied().unwrap_or(0.0),
+        smallest_kept: decision.smallest_kept,
+        largest_dropped: decision.largest_dropped,
+        gap_ratio: gap.is_finite().then_some(gap),
+        activation: net.activation(),
+        ni: net.ni(),
+        nh: net.nh(),
+        method: if samples.is_some() {
+            "sampled"
+        } else {
+            "exact"
+        },
+        samples,
+        seed,
+        vectors: args.vectors.as_ref().map(|p| p.display().to_string()),
+        nearopt_version: env!("CARGO_PKG_VERSION"),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", human_summary(&report, &decision));
+    }
+    Ok(())
+}
+
+/// Formats a number for the human summary.
+fn num(v: f64) -> String {
+    format!("{v:.6e}")
+}
+
+/// The short human-readable summary: sizes, rank with its evidence, `λ_min`, `λ_max`, the
+/// extreme eigenvalues and a histogram of `log10 λ` over the nonzero ones.
+fn human_summary(r: &Report, decision: &RankDecision) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let method = match (r.samples, r.seed) {
+        (Some(n), Some(seed)) => format!("sampled from {n} inputs, seed {seed}"),
+        _ => "exact population Hessian at the optimum".to_string(),
+    };
+    let _ = writeln!(
+        s,
+        "{} network, Ni = {}, Nh = {}: D = {} ({method})",
+        r.activation.name(),
+        r.ni,
+        r.nh,
+        r.dimension
+    );
+    let gap = match decision.largest_dropped {
+        None => "nothing dropped".to_string(),
+        Some(dropped) => match r.gap_ratio {
+            Some(g) => format!("largest dropped |λ| = {}, gap ratio {g:.3e}", num(dropped)),
+            None => format!("largest dropped |λ| = {}", num(dropped)),
+        },
+    };
+    let _ = writeln!(
+        s,
+        "rank {} of {} (tolerance {}{}; {gap})",
+        r.rank,
+        r.dimension,
+        num(r.rank_tolerance),
+        if r.rank_tolerance_given {
+            ", given"
+        } else {
+            " = λ_max·D·ε"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "λ_min (smallest nonzero) = {}",
+        r.lambda_min.map_or("none".to_string(), num)
+    );
+    let _ = writeln!(s, "λ_max = {}", num(r.lambda_max));
+    let ev = r.eigenvalues;
+    let few = 5;
+    if ev.len() <= 2 * few {
+        let list: Vec<String> = ev.iter().map(|v| num(*v)).collect();
+        let _ = writeln!(s, "eigenvalues: {}", list.join(", "));
+    } else {
+        let lo: Vec<String> = ev[..few].iter().map(|v| num(*v)).collect();
+        let hi: Vec<String> = ev[ev.len() - few..].iter().map(|v| num(*v)).collect();
+        let _ = writeln!(s, "smallest eigenvalues: {}", lo.join(", "));
+        let _ = writeln!(s, "largest eigenvalues:  {}", hi.join(", "));
+    }
+    let logs: Vec<f64> = ev
+        .iter()
+        .filter(|v| **v > r.rank_tolerance)
+        .map(|v| v.log10())
+        .collect();
+    if logs.len() >= 2 {
+        let (lo, hi) = logs
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(*v), b.max(*v))
+            });
+        let bins = 10usize;
+        let width = ((hi - lo) / bins as f64).max(1e-12);
+        let mut counts = vec![0usize; bins];
+        for v in &logs {
+            counts[(((v - lo) / width) as usize).min(bins - 1)] += 1;
+        }
+        let most = *counts.iter().max().unwrap_or(&1);
+        let _ = writeln!(
+            s,
+            "histogram of log10 λ over the {} nonzero eigenvalues:",
+            logs.len()
+        );
+        for (b, c) in counts.iter().enumerate() {
+            let bar = "#".repeat((c * 40).div_ceil(most.max(1)));
+            let _ = writeln!(
+                s,
+                "  [{:>7.2}, {:>7.2}) {:>6} {bar}",
+                lo + b as f64 * width,
+                lo + (b + 1) as f64 * width,
+                c
+            );
+        }
+    }
+    s
 }

@@ -1,10 +1,157 @@
-//! `nearopt teacher` (being built: see the issue tracker).
+//! `nearopt teacher`: sample a teacher network (weights of variance `1/fan_in`, paper Section 1.1;
+//! non-Gaussian weights as in Appendix E) and write it as a network file (`INTERFACE.md`).
+
+use crate::io::{network_json, write_atomic};
+use anyhow::{bail, Result};
+use nearopt::teacher::{sample_teacher, WeightDistribution};
+use nearopt::Activation;
+use std::path::PathBuf;
 
 /// Options of `nearopt teacher`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Activation g: linear, quadratic (g = x + ε x²), polynomial (g = Σ c_k x^k),
+    /// erf (g = erf(x/√2)) or tanh.
+    #[arg(long)]
+    activation: String,
+    /// ε of the quadratic activation [default: 1].
+    #[arg(long)]
+    epsilon: Option<f64>,
+    /// Coefficients c0,c1,...,cn of the polynomial activation (comma-separated).
+    #[arg(long, allow_hyphen_values = true)]
+    coefficients: Option<String>,
+    /// Number of inputs Ni.
+    #[arg(long)]
+    ni: usize,
+    /// Number of hidden units Nh.
+    #[arg(long)]
+    nh: usize,
+    /// Weight distribution: normal, uniform, rademacher, laplace or student-t (all rescaled to
+    /// variance 1/fan_in).
+    #[arg(long, default_value = "normal")]
+    weights: String,
+    /// Degrees of freedom ν > 2 of student-t weights [default: 5].
+    #[arg(long)]
+    nu: Option<f64>,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Random stream within the seed (independent teachers from one seed).
+    #[arg(long, default_value_t = 0)]
+    stream: u64,
+    /// Output network file (default: stdout).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// The activation named by `--activation` with its parameters; rejects parameters that do not
+/// belong to it.
+fn activation(args: &Args) -> Result<Activation> {
+    let kind = args.activation.trim().to_ascii_lowercase();
+    if args.epsilon.is_some() && kind != "quadratic" {
+        bail!("--epsilon only applies to --activation quadratic (got `{kind}`)");
+    }
+    if args.coefficients.is_some() && kind != "polynomial" {
+        bail!("--coefficients only applies to --activation polynomial (got `{kind}`)");
+    }
+    Ok(match kind.as_str() {
+        "linear" => Activation::Linear,
+        "erf" => Activation::Erf,
+        "tanh" => Activation::Tanh,
+        "quadratic" => {
+            let epsilon = args.epsilon.unwrap_or(1.0);
+            if !epsilon.is_finite() {
+                bail!("--epsilon must be a finite number, got {epsilon}");
+            }
+            Activation::Quadratic { epsilon }
+        }
+        "polynomial" => {
+            let Some(text) = &args.coefficients else {
+                bail!("--activation polynomial needs --coefficients c0,c1,...,cn");
+            };
+            let coefficients = text
+                .split(',')
+                .enumerate()
+                .map(|(i, c)| match c.trim().parse::<f64>() {
+                    Ok(v) if v.is_finite() => Ok(v),
+                    _ => bail!("--coefficients entry {i} (`{}`) is not a finite number", c.trim()),
+                })
+                .collect::<Result<Vec<f64>>>()?;
+            Activation::Polynomial { coefficients }
+        }
+        other => bail!(
+            "unknown activation `{other}` for --activation (known: linear, quadratic, polynomial, erf, tanh)"
+        ),
+    })
+}
+
+/// The distribution named by `--weights`.
+fn weights(args: &Args) -> Result<WeightDistribution> {
+    let kind = args.weights.trim().to_ascii_lowercase();
+    if args.nu.is_some() && kind != "student-t" {
+        bail!("--nu only applies to --weights student-t (got `{kind}`)");
+    }
+    let dist = match kind.as_str() {
+        "normal" => WeightDistribution::Normal,
+        "uniform" => WeightDistribution::Uniform,
+        "rademacher" => WeightDistribution::Rademacher,
+        "laplace" => WeightDistribution::Laplace,
+        "student-t" => {
+            let nu = args.nu.unwrap_or(5.0);
+            if !(nu.is_finite() && nu > 2.0) {
+                bail!("--nu must be a finite number > 2 (finite variance), got {nu}");
+            }
+            WeightDistribution::StudentT { nu }
+        }
+        other => bail!(
+            "unknown weight distribution `{other}` for --weights (known: normal, uniform, rademacher, laplace, student-t)"
+        ),
+    };
+    dist.validate()?;
+    Ok(dist)
+}
 
 /// Runs `nearopt teacher`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`nearopt teacher` is not built yet")
+pub fn run(args: Args) -> Result<()> {
+    if args.ni == 0 {
+        bail!("--ni must be at least 1");
+    }
+    if args.nh == 0 {
+        bail!("--nh must be at least 1");
+    }
+    let params = args
+        .ni
+        .checked_mul(args.nh)
+        .and_then(|p| p.checked_add(args.nh));
+    if params.is_none() {
+        bail!("--ni {} × --nh {} parameters overflow", args.ni, args.nh);
+    }
+    nearopt::hessian::check_dense_fits(args.nh, args.ni, "teacher weight matrix W1")?;
+    let act = activation(&args)?;
+    act.validate()?;
+    let dist = weights(&args)?;
+    if let Some(out) = &args.out {
+        crate::io::check_output_path(out, "--out")?;
+    }
+    let net = sample_teacher(act, args.ni, args.nh, dist, args.seed, args.stream)?;
+    let mut text = network_json(&net);
+    text.push('\n');
+    match &args.out {
+        Some(path) => {
+            write_atomic(path, text.as_bytes())?;
+            // The network file has no place for provenance: record it on stderr.
+            eprintln!(
+                "wrote {}: {} teacher, Ni = {}, Nh = {}, {} weights, seed {}, stream {}",
+                path.display(),
+                net.activation().name(),
+                net.ni(),
+                net.nh(),
+                dist.name(),
+                args.seed,
+                args.stream
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
 }

@@ -31,8 +31,8 @@ pub trait HessianOperator: Sync {
             e[j] = 1.0;
             self.matvec(&e, &mut col);
             e[j] = 0.0;
-            for i in 0..d {
-                m.set(i, j, col[i]);
+            for (i, c) in col.iter().enumerate() {
+                m.set(i, j, *c);
             }
         }
         Ok(m)

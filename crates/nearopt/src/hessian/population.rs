@@ -186,8 +186,8 @@ impl HessianOperator for PopulationHessian {
                 let km = self.moments(m, k);
                 s += self.a[m] * (km.k20 * g[m * nh + m] + km.k11 * g[k * nh + m]);
             }
-            for j in 0..nh {
-                s += self.moments(k, j).k00 * b[j];
+            for (j, bj) in b.iter().enumerate() {
+                s += self.moments(k, j).k00 * bj;
             }
             *o = s;
         });

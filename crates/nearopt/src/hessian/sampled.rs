@@ -28,7 +28,10 @@ pub const CHUNK: usize = 256;
 /// Inputs `x_i ~ N(0, I_ni)` for samples `start .. start + len` of chunk-aligned stream `seed`,
 /// row-major `len × ni`. `start` must be a multiple of [`CHUNK`].
 pub fn gaussian_inputs(ni: usize, seed: u64, start: usize, len: usize) -> Vec<f64> {
-    assert!(start % CHUNK == 0, "input blocks start on a chunk boundary");
+    assert!(
+        start.is_multiple_of(CHUNK),
+        "input blocks start on a chunk boundary"
+    );
     let mut x = Vec::with_capacity(len * ni);
     let mut c = start / CHUNK;
     while x.len() < len * ni {
