@@ -4,7 +4,8 @@
 use nearopt::spectrum::{rank, symmetric_eigenvalues, RankDecision};
 use nearopt::teacher::{sample_teacher, WeightDistribution};
 use nearopt::theory::effective_params::{
-    binomial, linear, polynomial_bound, quadratic_eq14, zero_eigenvalues_square,
+    binomial, linear, polynomial_bound, polynomial_bound_general, quadratic_eq14,
+    quadratic_null_dimension, zero_eigenvalues_square,
 };
 use nearopt::{Activation, PopulationHessian};
 
@@ -94,6 +95,21 @@ fn cubic_rank_never_exceeds_the_polynomial_bound_and_reaches_it_when_wide() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn a_constant_term_adds_the_constant_function() {
+    // g(x) = 0.2 + x + 0.5 x² + 0.3 x³: wide networks reach C(Ni+3, 3).
+    let act = Activation::Polynomial {
+        coefficients: vec![0.2, 1.0, 0.5, 0.3],
+    };
+    for ni in 1..=2 {
+        let bound = polynomial_bound_general(ni, 3, true);
+        assert_eq!(bound, binomial(ni + 3, 3));
+        let (_, d) = hessian_rank(act.clone(), ni, 12, 500 + ni as u64);
+        assert_clear(&d, &format!("cubic+constant {ni}x12"));
+        assert_eq!(d.rank, bound, "cubic with constant, ni={ni}");
     }
 }
 

@@ -23,11 +23,26 @@ pub fn quadratic_eq14(ni: usize, nh: usize) -> usize {
     }
 }
 
+/// Dimension of the Hessian's null space for the quadratic activation (`ε ≠ 0`, generic weights):
+/// `D − N_eff` with `D = N_h(N_i + 1)`. For `N_h ≤ N_i` it is `N_h(N_h − 1)/2` (the antisymmetric
+/// "rotations" of the hidden units that leave both `A = W1ᵀW2` and `B = W1ᵀ diag(W2) W1` fixed; see
+/// `docs/theory.md`), so the paper's triangular numbers (Section 4.1.1) hold for every `N_h ≤ N_i`;
+/// for `N_h > N_i` it is `N_h(N_i + 1) − N_i(N_i + 3)/2`.
+pub fn quadratic_null_dimension(ni: usize, nh: usize) -> usize {
+    nh * (ni + 1) - quadratic_eq14(ni, nh)
+}
+
 /// Upper bound `C(N_i + n, n) − 1` on the Hessian rank for a degree-`n` polynomial activation
 /// without constant term (Section 4.2): the number of monomials of degree 1..=n in `N_i` variables.
 /// (An activation with `c₀ ≠ 0` adds the constant function: one more.)
 pub fn polynomial_bound(ni: usize, degree: usize) -> usize {
     binomial(ni + degree, degree) - 1
+}
+
+/// [`polynomial_bound`] for an activation that may have a constant term: `C(N_i + n, n)` when
+/// `has_constant` (the constant function joins the span), `C(N_i + n, n) − 1` otherwise.
+pub fn polynomial_bound_general(ni: usize, degree: usize, has_constant: bool) -> usize {
+    polynomial_bound(ni, degree) + usize::from(has_constant)
 }
 
 /// Zero eigenvalues of the Hessian of the quadratic network with `N_i = N_h = N`:
