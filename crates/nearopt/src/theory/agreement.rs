@@ -84,12 +84,59 @@ fn integral_of_cdf(law: &dyn Law, lo: f64, hi: f64) -> f64 {
     gauss_kronrod(|x| law.cdf(x), lo, hi, 1e-12, 1e-10, 200).value
 }
 
+/// Pieces over which the CDF rises by at most this much use the piecewise-linear model.
+const FAST_PIECE: f64 = 1e-3;
+
+/// `∫ |level − F|` over a piece of width `h` on which `F` is linear from `f0` to `f1`.
+fn abs_area_linear(level: f64, f0: f64, f1: f64, h: f64) -> f64 {
+    let (d0, d1) = (f0 - level, f1 - level);
+    if d0 * d1 >= 0.0 {
+        0.5 * h * (d0.abs() + d1.abs())
+    } else {
+        0.5 * h * (d0 * d0 + d1 * d1) / (d1 - d0).abs()
+    }
+}
+
+/// `∫_a^b |level − F|` by adaptive Gauss–Kronrod, split where `F` crosses `level` (bisection).
+fn abs_area_adaptive(law: &dyn Law, level: f64, a: f64, b: f64, f_lo: f64, f_hi: f64) -> f64 {
+    let piece = |lo: f64, hi: f64| -> f64 {
+        // ∫ |level − F| over [lo, hi] where the sign does not change.
+        let mid = law.cdf(0.5 * (lo + hi));
+        let int_f = integral_of_cdf(law, lo, hi);
+        if mid <= level {
+            level * (hi - lo) - int_f
+        } else {
+            int_f - level * (hi - lo)
+        }
+    };
+    if f_lo < level && f_hi > level {
+        let (mut l, mut h) = (a, b);
+        for _ in 0..100 {
+            let m = 0.5 * (l + h);
+            if m <= l || m >= h {
+                break;
+            }
+            if law.cdf(m) < level {
+                l = m;
+            } else {
+                h = m;
+            }
+        }
+        let c = 0.5 * (l + h);
+        piece(a, c).max(0.0) + piece(c, b).max(0.0)
+    } else {
+        piece(a, b).abs()
+    }
+}
+
 /// Wasserstein-1 distance `∫ |F_n(x) − F(x)| dx` between the empirical law of `samples`
 /// (non-finite ones dropped) and `law`.
 ///
-/// Between consecutive order statistics `F_n` is constant; each piece is integrated by adaptive
-/// Gauss–Kronrod, split at the point where `F` crosses the constant (found by bisection) so the
-/// integrand is smooth. The tails `(−∞, x_(1))` and `(x_(n), ∞)` are integrated out to where
+/// Between consecutive order statistics `F_n` is constant. A piece over which `F` rises by more
+/// than `1e-3` is integrated by adaptive Gauss–Kronrod, split at the point where `F` crosses the
+/// constant (found by bisection) so the integrand is smooth; a narrower piece uses `F` at its end
+/// points and midpoint, piecewise linearly (error `O(h³ f')` per piece). So the cost is about two
+/// CDF evaluations per sample for large samples. The tails `(−∞, x_(1))` and `(x_(n), ∞)` are integrated out to where
 /// `F` (resp. `1 − F`) falls below `1e-14`. Returns 0 for no samples.
 pub fn wasserstein1(samples: &[f64], law: &dyn Law) -> f64 {
     let mut xs: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
@@ -134,34 +181,15 @@ pub fn wasserstein1(samples: &[f64], law: &dyn Law) -> f64 {
         let f_hi = law.cdf(b);
         if b > a {
             let level = (i + 1) as f64 / nf;
-            let piece = |lo: f64, hi: f64| -> f64 {
-                // ∫ |level − F| over [lo, hi] where the sign does not change.
-                let mid = law.cdf(0.5 * (lo + hi));
-                let int_f = integral_of_cdf(law, lo, hi);
-                if mid <= level {
-                    level * (hi - lo) - int_f
-                } else {
-                    int_f - level * (hi - lo)
-                }
-            };
-            if f_lo < level && f_hi > level {
-                // F crosses the level inside: bisect for the crossing.
-                let (mut l, mut h) = (a, b);
-                for _ in 0..100 {
-                    let m = 0.5 * (l + h);
-                    if m <= l || m >= h {
-                        break;
-                    }
-                    if law.cdf(m) < level {
-                        l = m;
-                    } else {
-                        h = m;
-                    }
-                }
-                let c = 0.5 * (l + h);
-                total += piece(a, c).max(0.0) + piece(c, b).max(0.0);
+            if f_hi - f_lo <= FAST_PIECE {
+                // F changes little over the piece: model it piecewise linearly through the end
+                // points and the midpoint (error O(h³ f') per piece, negligible against W1).
+                let m = 0.5 * (a + b);
+                let f_m = law.cdf(m);
+                total += abs_area_linear(level, f_lo, f_m, m - a)
+                    + abs_area_linear(level, f_m, f_hi, b - m);
             } else {
-                total += piece(a, b).abs();
+                total += abs_area_adaptive(law, level, a, b, f_lo, f_hi);
             }
         }
         f_lo = f_hi;
