@@ -58,6 +58,11 @@ fn quadratic_rank_matches_eq14_for_all_small_sizes() {
                 nh * ni - nh * (nh - 1) / 2 + nh
             };
             assert_eq!(derived, quadratic_eq14(ni, nh));
+            assert_eq!(dim - d.rank, quadratic_null_dimension(ni, nh));
+            if nh <= ni {
+                // The triangular numbers of Section 4.1.1 hold for every N_h ≤ N_i.
+                assert_eq!(dim - d.rank, nh * (nh - 1) / 2, "quadratic ni={ni} nh={nh}");
+            }
         }
     }
 }
