@@ -1,6 +1,8 @@
 //! `theory::agreement`: Kolmogorov–Smirnov test and Wasserstein-1 distance.
 
-use nearopt::theory::agreement::{kolmogorov_sf, ks_test, wasserstein1};
+use nearopt::theory::agreement::{
+    kolmogorov_cdf_exact, kolmogorov_sf, ks_p_value, ks_test, wasserstein1,
+};
 use nearopt::theory::{quantile, Law, MarchenkoPastur, ScaledChiSquare, Shifted, UniformLaw};
 use rand::Rng;
 use rand_distr::{ChiSquared, Distribution};
@@ -70,6 +72,54 @@ fn kolmogorov_survival_matches_tables() {
     }
     assert_eq!(kolmogorov_sf(0.0), 1.0);
     assert!(kolmogorov_sf(3.0) < 1e-7);
+}
+
+#[test]
+fn exact_finite_n_distribution() {
+    // n = 1: D_1 = max(U, 1 − U), so P(D_1 < d) = 2d − 1 on [1/2, 1].
+    for d in [0.55, 0.7, 0.95] {
+        let c = kolmogorov_cdf_exact(1, d).unwrap();
+        assert!((c - (2.0 * d - 1.0)).abs() < 1e-12, "d={d}: {c}");
+    }
+    // n = 2, by integration over the order statistics (independent): P(D_2 < d) for d ≥ 1/2 is
+    // the area of {u1 < u2 : u1 < d, u2 > 1 − d, u2 − 1/2 < d, 1/2 − u1 < d, ...} × 2; brute force.
+    for d in [0.3, 0.5, 0.6, 0.8] {
+        let cells = 2000;
+        let mut inside = 0usize;
+        for i in 0..cells {
+            for j in 0..cells {
+                let u1 = (i as f64 + 0.5) / cells as f64;
+                let u2 = (j as f64 + 0.5) / cells as f64;
+                let (a, b) = if u1 < u2 { (u1, u2) } else { (u2, u1) };
+                let dn = (0.5 - a).max(a).max(1.0 - b).max(b - 0.5);
+                if dn < d {
+                    inside += 1;
+                }
+            }
+        }
+        let brute = inside as f64 / (cells * cells) as f64;
+        let c = kolmogorov_cdf_exact(2, d).unwrap();
+        assert!((c - brute).abs() < 2e-3, "n=2 d={d}: {c} vs {brute}");
+    }
+    // Massey (1951) critical values for n = 10: P(D_10 ≥ d) = 0.20, 0.10, 0.05, 0.01 at
+    // d = 0.322, 0.368, 0.409, 0.490 (three digits: |dP/dd| ≤ ~4 there, so ±0.004 in P).
+    for (d, p) in [(0.322, 0.20), (0.368, 0.10), (0.409, 0.05), (0.490, 0.01)] {
+        assert!(
+            (ks_p_value(10, d) - p).abs() < 4e-3 + 0.05 * p,
+            "n=10 d={d}: {}",
+            ks_p_value(10, d)
+        );
+    }
+    // Large n: exact and Stephens' approximation agree to about a percent.
+    for (n, d) in [(500usize, 0.04), (1500, 0.03)] {
+        let exact = 1.0 - kolmogorov_cdf_exact(n, d).unwrap();
+        let sn = (n as f64).sqrt();
+        let approx = kolmogorov_sf((sn + 0.12 + 0.11 / sn) * d);
+        assert!(
+            (exact - approx).abs() < 0.01 * exact + 1e-4,
+            "n={n} d={d}: {exact} vs {approx}"
+        );
+    }
 }
 
 #[test]
