@@ -9,6 +9,7 @@
 //! * [`effective_params`]: ranks / effective numbers of parameters (Section 3.2, Eq. 14, Section 4.2).
 //! * [`agreement`]: Kolmogorov–Smirnov test and Wasserstein-1 distance between samples and a law.
 //! * [`quadrature`]: the deterministic quadratures behind the densities and CDFs.
+//! * [`UniformLaw`], [`Shifted`], [`quantile`]: reference laws and inversion, for tests and sampling.
 //!
 //! Derivations and the corrections to the paper are in `docs/theory.md`.
 
