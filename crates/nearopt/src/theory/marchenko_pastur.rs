@@ -67,7 +67,8 @@ impl MarchenkoPastur {
         a + 2.0 * self.half_width() * s * s
     }
 
-    /// The angle `θ` with `t(θ) = x`, for `a ≤ x ≤ b`.
+    /// The angle `θ` with `t(θ) = x`, for `a ≤ x ≤ b`: `θ = 2 atan2(√(x − a), √(b − x))`
+    /// (since `sin²(θ/2) = (x − a)/(b − a)`), accurate at both ends.
     pub(crate) fn theta_of_t(&self, x: f64) -> f64 {
         let (a, b) = self.edges();
         if x <= a {
@@ -76,8 +77,7 @@ impl MarchenkoPastur {
         if x >= b {
             return PI;
         }
-        let s2 = ((x - a) / (2.0 * self.half_width())).clamp(0.0, 1.0);
-        2.0 * s2.sqrt().asin()
+        2.0 * (x - a).sqrt().atan2((b - x).sqrt())
     }
 
     /// Density in the angle variable: `f(t(θ)) dt/dθ = r² sin²θ / (2π min(y,1) t(θ))`, smooth on
