@@ -133,3 +133,81 @@ pub fn quantile(law: &dyn Law, p: f64) -> f64 {
     }
     0.5 * (lo + hi)
 }
+
+/// `points` equally spaced abscissae from `lo` to `hi` (inclusive; a single point gives `lo`).
+fn grid(lo: f64, hi: f64, points: usize) -> Vec<f64> {
+    match points {
+        0 => vec![],
+        1 => vec![lo],
+        _ => (0..points)
+            .map(|i| lo + (hi - lo) * i as f64 / (points - 1) as f64)
+            .collect(),
+    }
+}
+
+/// The density on `points` equally spaced points of `[lo, hi]`, as `(x, pdf(x))` pairs, evaluated
+/// in parallel (each point independently, so the result does not depend on the thread count).
+/// For plotting theory curves (Figs. 2, 6, 7); `law.support()` is the natural range.
+pub fn pdf_curve(law: &dyn Law, lo: f64, hi: f64, points: usize) -> Vec<(f64, f64)> {
+    use rayon::prelude::*;
+    grid(lo, hi, points)
+        .into_par_iter()
+        .map(|x| (x, law.pdf(x)))
+        .collect()
+}
+
+/// The distribution function on `points` equally spaced points of `[lo, hi]`, as `(x, cdf(x))`
+/// pairs, evaluated in parallel like [`pdf_curve`].
+pub fn cdf_curve(law: &dyn Law, lo: f64, hi: f64, points: usize) -> Vec<(f64, f64)> {
+    use rayon::prelude::*;
+    grid(lo, hi, points)
+        .into_par_iter()
+        .map(|x| (x, law.cdf(x)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curves_are_the_pointwise_values_on_an_even_grid() {
+        let law = LinearSpectrumLaw::new(8, 5).unwrap();
+        let (lo, hi) = law.support();
+        let p = pdf_curve(&law, lo, hi, 33);
+        let c = cdf_curve(&law, lo, hi, 33);
+        assert_eq!(p.len(), 33);
+        assert_eq!(p[0].0, lo);
+        assert!((p[32].0 - hi).abs() < 1e-12 * hi);
+        for (i, ((x, y), (x2, f))) in p.iter().zip(&c).enumerate() {
+            assert_eq!(x, x2);
+            assert!((x - (lo + (hi - lo) * i as f64 / 32.0)).abs() < 1e-12 * hi);
+            assert_eq!(*y, law.pdf(*x));
+            assert_eq!(*f, law.cdf(*x));
+        }
+        assert!(pdf_curve(&law, lo, hi, 0).is_empty());
+        assert_eq!(cdf_curve(&law, 1.0, 2.0, 1), vec![(1.0, law.cdf(1.0))]);
+    }
+
+    #[test]
+    fn uniform_shift_and_quantile() {
+        let u = UniformLaw::new(-1.0, 3.0).unwrap();
+        assert_eq!(u.mean(), 1.0);
+        assert_eq!(u.cdf(0.0), 0.25);
+        assert_eq!(u.pdf(5.0), 0.0);
+        let s = Shifted {
+            inner: u,
+            shift: 2.0,
+        };
+        assert_eq!(s.support(), (1.0, 5.0));
+        assert_eq!(s.cdf(2.0), 0.25);
+        assert_eq!(s.mean(), 3.0);
+        for p in [0.01, 0.25, 0.5, 0.99] {
+            assert!((quantile(&u, p) - (-1.0 + 4.0 * p)).abs() < 1e-12);
+        }
+        let chi = ScaledChiSquare::new(3).unwrap();
+        for p in [1e-6, 0.3, 0.999999] {
+            assert!((chi.cdf(quantile(&chi, p)) - p).abs() < 1e-12);
+        }
+    }
+}
