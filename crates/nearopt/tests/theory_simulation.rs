@@ -141,6 +141,7 @@ fn marchenko_pastur_and_chi_square_match_simulated_teachers() {
             sigma2: 1.0 / ni as f64,
         };
         let bad = ks_test(&d.mp, &printed);
+        println!("{ni}x{nh} printed Eq. 15: {bad:?}");
         assert!(
             bad.distance > 0.9,
             "{ni}x{nh}: printed Eq. 15 not rejected: {bad:?}"
