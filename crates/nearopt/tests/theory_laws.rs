@@ -268,3 +268,35 @@ fn bad_sizes_are_refused_with_a_message() {
     assert!(ChiSquareMpConvolution::new(2, 0).is_err());
     assert!(nearopt::theory::UniformLaw::new(1.0, 1.0).is_err());
 }
+
+#[test]
+fn extreme_arguments_do_not_panic() {
+    let chi = ScaledChiSquare::new(5).unwrap();
+    assert_eq!(chi.cdf(f64::INFINITY), 1.0);
+    assert_eq!(chi.cdf(f64::MAX), 1.0);
+    assert_eq!(chi.sf(f64::MAX), 0.0);
+    assert_eq!(chi.pdf(f64::MAX), 0.0);
+    assert!(chi.cdf(f64::NAN) == 0.0 && chi.pdf(f64::NAN) == 0.0);
+    // Built without the validating constructor: NaN, not a panic.
+    let bad = ScaledChiSquare { dof: 0 };
+    assert!(bad.pdf(1.0).is_nan() && bad.cdf(1.0).is_nan() && bad.sf(1.0).is_nan());
+    let bad_mp = MarchenkoPastur { ni: 0, nh: 3 };
+    let _ = (bad_mp.pdf(1.0), bad_mp.cdf(1.0), bad_mp.support());
+    let bad_lin = LinearSpectrumLaw { ni: 0, nh: 0 };
+    let _ = (bad_lin.pdf(1.0), bad_lin.cdf(1.0), bad_lin.support());
+    let lin = LinearSpectrumLaw::new(4, 9).unwrap();
+    for x in [
+        f64::NEG_INFINITY,
+        -1e300,
+        0.0,
+        1e300,
+        f64::INFINITY,
+        f64::NAN,
+    ] {
+        let (p, c) = (lin.pdf(x), lin.cdf(x));
+        assert!(
+            p == 0.0 && (0.0..=1.0).contains(&c),
+            "x={x}: pdf {p} cdf {c}"
+        );
+    }
+}

@@ -2,11 +2,13 @@
 
 use super::Law;
 use crate::error::{Error, Result};
-use statrs::function::gamma::{gamma_lr, gamma_ur, ln_gamma};
+use statrs::function::gamma::{checked_gamma_lr, checked_gamma_ur, ln_gamma};
 
 /// `λ = ‖W2‖² ~ χ²_dof / dof`: the nonzero eigenvalue of the `(W2 W2ᵀ) ⊗ I_{N_i}` block when the
 /// `dof = N_h` entries of `W2` are `N(0, 1/N_h)` (paper Section 3.1; App. A.1's `σ²χ²_{N_h}` with
 /// `σ² = 1/N_h`). It is the Gamma law with shape `dof/2` and rate `dof/2`: mean 1, variance `2/dof`.
+/// Built directly with `dof = 0` (bypassing [`ScaledChiSquare::new`]) the law is undefined and its
+/// pdf, CDF and survival function return NaN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScaledChiSquare {
     /// Degrees of freedom (`N_h`).
@@ -31,10 +33,16 @@ impl ScaledChiSquare {
 
     /// Survival function `P(X > x)`, accurate in the upper tail.
     pub fn sf(&self, x: f64) -> f64 {
+        if self.dof == 0 || x.is_nan() {
+            return f64::NAN;
+        }
+        let z = self.half() * x;
         if x <= 0.0 {
             1.0
+        } else if z.is_infinite() {
+            0.0
         } else {
-            gamma_ur(self.half(), self.half() * x)
+            checked_gamma_ur(self.half(), z).unwrap_or(f64::NAN)
         }
     }
 
@@ -49,6 +57,9 @@ impl Law for ScaledChiSquare {
     /// `+∞` for `k = 1`, `1` for `k = 2`, `0` beyond.
     fn pdf(&self, x: f64) -> f64 {
         let h = self.half();
+        if self.dof == 0 {
+            return f64::NAN;
+        }
         if x < 0.0 || x.is_nan() {
             return 0.0;
         }
@@ -66,17 +77,24 @@ impl Law for ScaledChiSquare {
     }
 
     fn cdf(&self, x: f64) -> f64 {
+        if self.dof == 0 {
+            return f64::NAN;
+        }
+        let z = self.half() * x;
         if x <= 0.0 || x.is_nan() {
             0.0
-        } else if x.is_infinite() {
+        } else if z.is_infinite() {
             1.0
         } else {
-            gamma_lr(self.half(), self.half() * x)
+            checked_gamma_lr(self.half(), z).unwrap_or(f64::NAN)
         }
     }
 
     /// `[0, x_max]` with `P(X > x_max) < 1e-12`.
     fn support(&self) -> (f64, f64) {
+        if self.dof == 0 {
+            return (0.0, f64::NAN);
+        }
         let mut hi = 1.0 + 8.0 * self.variance().sqrt();
         while self.sf(hi) > 1e-12 {
             hi *= 1.25;
