@@ -106,17 +106,34 @@ impl<L: Law> Law for Shifted<L> {
     }
 }
 
-/// The `x` with `F(x) = p` for a continuous law, by bisection on the CDF (`p` in `(0, 1)`).
+/// The `x` with `F(x) = p` for a continuous law, by bisection on the CDF.
 ///
-/// The search starts on [`Law::support`] and widens it while needed; 200 halvings at most.
+/// The search starts on [`Law::support`] and widens it while needed (at most 64 doublings);
+/// 200 halvings at most. `p = 0` and `p = 1` give the ends of the support; `p` outside `[0, 1]`
+/// or NaN gives NaN.
 pub fn quantile(law: &dyn Law, p: f64) -> f64 {
     let (mut lo, mut hi) = law.support();
+    if !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    if p == 0.0 {
+        return lo;
+    }
+    if p == 1.0 {
+        return hi;
+    }
     let mut width = (hi - lo).max(1.0);
-    while law.cdf(lo) > p {
+    for _ in 0..64 {
+        if law.cdf(lo) <= p {
+            break;
+        }
         lo -= width;
         width *= 2.0;
     }
-    while law.cdf(hi) < p {
+    for _ in 0..64 {
+        if law.cdf(hi) >= p {
+            break;
+        }
         hi += width;
         width *= 2.0;
     }
@@ -205,6 +222,12 @@ mod tests {
         for p in [0.01, 0.25, 0.5, 0.99] {
             assert!((quantile(&u, p) - (-1.0 + 4.0 * p)).abs() < 1e-12);
         }
+        assert!(
+            quantile(&u, -0.1).is_nan()
+                && quantile(&u, f64::NAN).is_nan()
+                && quantile(&u, 1.5).is_nan()
+        );
+        assert_eq!((quantile(&u, 0.0), quantile(&u, 1.0)), (-1.0, 3.0));
         let chi = ScaledChiSquare::new(3).unwrap();
         for p in [1e-6, 0.3, 0.999999] {
             assert!((chi.cdf(quantile(&chi, p)) - p).abs() < 1e-12);
