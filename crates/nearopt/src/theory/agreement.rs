@@ -194,6 +194,9 @@ fn integral_of_cdf(law: &dyn Law, lo: f64, hi: f64) -> f64 {
     gauss_kronrod(|x| law.cdf(x), lo, hi, 1e-12, 1e-10, 200).value
 }
 
+/// The tails are followed for at most this many steps of one support width (or 1).
+const MAX_TAIL_STEPS: usize = 1000;
+
 /// Pieces over which the CDF rises by at most this much use the piecewise-linear model.
 const FAST_PIECE: f64 = 1e-3;
 
@@ -247,7 +250,7 @@ fn abs_area_adaptive(law: &dyn Law, level: f64, a: f64, b: f64, f_lo: f64, f_hi:
 /// constant (found by bisection) so the integrand is smooth; a narrower piece uses `F` at its end
 /// points and midpoint, piecewise linearly (error `O(h³ f')` per piece). So the cost is about two
 /// CDF evaluations per sample for large samples. The tails `(−∞, x_(1))` and `(x_(n), ∞)` are integrated out to where
-/// `F` (resp. `1 − F`) falls below `1e-14`. Returns 0 for no samples.
+/// `F` (resp. `1 − F`) falls below `1e-14` (at most 1000 support widths; a NaN CDF stops them). Returns 0 for no samples.
 pub fn wasserstein1(samples: &[f64], law: &dyn Law) -> f64 {
     let mut xs: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
     let n = xs.len();
@@ -262,11 +265,12 @@ pub fn wasserstein1(samples: &[f64], law: &dyn Law) -> f64 {
     // Lower tail: ∫_{-∞}^{x_(1)} F.
     {
         let mut hi = xs[0];
-        loop {
+        for _ in 0..MAX_TAIL_STEPS {
             let lo = hi.min(slo) - if hi <= slo { step } else { 0.0 };
             let lo = if lo >= hi { hi - step } else { lo };
             total += integral_of_cdf(law, lo, hi);
-            if law.cdf(lo) < 1e-14 {
+            let f = law.cdf(lo);
+            if f.is_nan() || f < 1e-14 {
                 break;
             }
             hi = lo;
@@ -275,10 +279,11 @@ pub fn wasserstein1(samples: &[f64], law: &dyn Law) -> f64 {
     // Upper tail: ∫_{x_(n)}^{∞} (1 − F).
     {
         let mut lo = xs[n - 1];
-        loop {
+        for _ in 0..MAX_TAIL_STEPS {
             let hi = if lo < shi { shi } else { lo + step };
             total += (hi - lo) - integral_of_cdf(law, lo, hi);
-            if 1.0 - law.cdf(hi) < 1e-14 {
+            let f = law.cdf(hi);
+            if f.is_nan() || 1.0 - f < 1e-14 {
                 break;
             }
             lo = hi;
