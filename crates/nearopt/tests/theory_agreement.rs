@@ -110,6 +110,11 @@ fn exact_finite_n_distribution() {
             ks_p_value(10, d)
         );
     }
+    assert_eq!(kolmogorov_cdf_exact(0, 0.5), None);
+    assert_eq!(kolmogorov_cdf_exact(5, f64::NAN), None);
+    assert_eq!(kolmogorov_cdf_exact(5, 1.0), Some(1.0));
+    assert_eq!(ks_p_value(5, 1.0), 0.0);
+    assert!(ks_p_value(5, f64::NAN).is_nan());
     // Large n: exact and Stephens' approximation agree to about a percent.
     for (n, d) in [(500usize, 0.04), (1500, 0.03)] {
         let exact = 1.0 - kolmogorov_cdf_exact(n, d).unwrap();

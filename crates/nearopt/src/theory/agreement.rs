@@ -82,6 +82,9 @@ pub fn ks_test(samples: &[f64], law: &dyn Law) -> KsResult {
 
 /// The p-value `P(D_n ≥ d)` used by [`ks_test`]: exact where cheap, else Stephens' approximation.
 pub fn ks_p_value(n: usize, d: f64) -> f64 {
+    if d.is_nan() {
+        return f64::NAN;
+    }
     if n == 0 || d <= 0.0 {
         return 1.0;
     }
@@ -102,8 +105,11 @@ pub fn ks_p_value(n: usize, d: f64) -> f64 {
 /// exactly, by the matrix method of Marsaglia, Tsang & Wang (J. Stat. Softw. 8(18), 2003):
 /// with `k = ⌊nd⌋ + 1`, `m = 2k − 1`, `h = k − nd`, it is `n!/nⁿ · (Hⁿ)_{kk}` for an `m×m` matrix `H`
 /// (powers kept in range by decimal exponent bookkeeping). `None` if the matrix would be larger
-/// than 199×199.
+/// than 199×199, for `n = 0`, or for a NaN `d`.
 pub fn kolmogorov_cdf_exact(n: usize, d: f64) -> Option<f64> {
+    if n == 0 || d.is_nan() {
+        return None;
+    }
     if d <= 0.0 {
         return Some(0.0);
     }
