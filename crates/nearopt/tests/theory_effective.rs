@@ -145,3 +145,19 @@ fn counts_match_their_definitions() {
         );
     }
 }
+
+#[test]
+fn huge_sizes_saturate_instead_of_overflowing() {
+    let big = usize::MAX / 2;
+    assert_eq!(quadratic_eq14(big, big), usize::MAX);
+    assert_eq!(zero_eigenvalues_square(big), usize::MAX);
+    assert_eq!(polynomial_bound(big, 3), usize::MAX);
+    assert_eq!(polynomial_bound_general(big, 3, true), usize::MAX);
+    assert_eq!(binomial(200, 100), usize::MAX);
+    // Exact where it fits: C(64, 32) = 1832624140942590534.
+    assert_eq!(binomial(64, 32), 1_832_624_140_942_590_534);
+    assert_eq!(
+        quadratic_null_dimension(1 << 20, 1 << 10),
+        (1 << 10) * ((1 << 10) - 1) / 2
+    );
+}

@@ -1,5 +1,13 @@
 //! Effective numbers of parameters: the rank of the Hessian at the optimum (paper Sections 3.2,
 //! 4.1.1, 4.2 and Appendix B). See `docs/theory.md` for the derivations.
+//!
+//! The counts are computed in 128-bit arithmetic and saturate at `usize::MAX` (no overflow panic
+//! for absurd sizes).
+
+/// `v` as `usize`, saturating.
+fn sat(v: u128) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
+}
 
 /// The linear network: `y = (W2ᵀ W1) x` depends on the `N_i` numbers of `A = W2ᵀW1` only, and the
 /// Hessian at the optimum has exactly `N_i` nonzero eigenvalues (Section 3.2).
@@ -14,6 +22,10 @@ pub fn linear(ni: usize) -> usize {
 /// (dimension of the rank-`N_h` symmetric matrices plus the `N_h` linear coefficients left free in
 /// their column space): the two agree, so Eq. 14 is right.
 pub fn quadratic_eq14(ni: usize, nh: usize) -> usize {
+    sat(quadratic_eq14_wide(ni as u128, nh as u128))
+}
+
+fn quadratic_eq14_wide(ni: u128, nh: u128) -> u128 {
     let full = ni + ni * (ni + 1) / 2;
     if nh >= ni {
         full
@@ -29,26 +41,31 @@ pub fn quadratic_eq14(ni: usize, nh: usize) -> usize {
 /// `docs/theory.md`), so the paper's triangular numbers (Section 4.1.1) hold for every `N_h ≤ N_i`;
 /// for `N_h > N_i` it is `N_h(N_i + 1) − N_i(N_i + 3)/2`.
 pub fn quadratic_null_dimension(ni: usize, nh: usize) -> usize {
-    nh * (ni + 1) - quadratic_eq14(ni, nh)
+    let (ni, nh) = (ni as u128, nh as u128);
+    sat(nh * (ni + 1) - quadratic_eq14_wide(ni, nh))
 }
 
 /// Upper bound `C(N_i + n, n) − 1` on the Hessian rank for a degree-`n` polynomial activation
 /// without constant term (Section 4.2): the number of monomials of degree 1..=n in `N_i` variables.
 /// (An activation with `c₀ ≠ 0` adds the constant function: one more.)
 pub fn polynomial_bound(ni: usize, degree: usize) -> usize {
-    binomial(ni + degree, degree) - 1
+    match binomial(ni.saturating_add(degree), degree) {
+        usize::MAX => usize::MAX,
+        b => b.saturating_sub(1),
+    }
 }
 
 /// [`polynomial_bound`] for an activation that may have a constant term: `C(N_i + n, n)` when
 /// `has_constant` (the constant function joins the span), `C(N_i + n, n) − 1` otherwise.
 pub fn polynomial_bound_general(ni: usize, degree: usize, has_constant: bool) -> usize {
-    polynomial_bound(ni, degree) + usize::from(has_constant)
+    polynomial_bound(ni, degree).saturating_add(usize::from(has_constant))
 }
 
 /// Zero eigenvalues of the Hessian of the quadratic network with `N_i = N_h = N`:
 /// `D − N_eff = N(N+1) − N − N(N+1)/2 = N(N−1)/2` (Section 4.1.1).
 pub fn zero_eigenvalues_square(n: usize) -> usize {
-    n * n.saturating_sub(1) / 2
+    let n = n as u128;
+    sat(n * n.saturating_sub(1) / 2)
 }
 
 /// `C(n, k)` exactly (saturating at `usize::MAX`).
