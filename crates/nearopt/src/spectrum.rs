@@ -2,8 +2,10 @@
 //! numerical rank and the smallest nonzero eigenvalue `λ_min` that sets the long-time decay
 //! `e^{−2 λ_min t}` of the loss (paper Eq. 7).
 
-use crate::hessian::{check_dense_fits, DenseMatrix};
+use crate::hessian::{check_dense_fits, DenseMatrix, PopulationHessian};
+use crate::network::Network;
 use crate::{Error, Result};
+use rayon::prelude::*;
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors};
@@ -19,9 +21,19 @@ pub struct Spectrum {
     pub eigenvectors: Option<DenseMatrix>,
 }
 
-fn parallelism() -> Par {
+/// Which threads one eigensolve may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SolverThreads {
+    /// All threads of the current rayon pool (the default for a single large matrix).
+    Pool,
+    /// One thread: for many small matrices solved side by side (see [`ensemble_eigenvalues`]),
+    /// where parallelism across matrices beats parallelism inside each.
+    Single,
+}
+
+fn parallelism(threads: SolverThreads) -> Par {
     let t = rayon::current_num_threads();
-    if t <= 1 {
+    if t <= 1 || threads == SolverThreads::Single {
         Par::Seq
     } else {
         Par::rayon(t)
@@ -29,8 +41,14 @@ fn parallelism() -> Par {
 }
 
 /// Eigen-decomposition of the symmetric matrix `h` with faer's self-adjoint solver (only the
-/// lower triangle is read). Eigenvectors only when `vectors` is true.
+/// lower triangle is read), using all threads of the current pool. Eigenvectors only when
+/// `vectors` is true.
 pub fn symmetric_spectrum(h: &DenseMatrix, vectors: bool) -> Result<Spectrum> {
+    symmetric_spectrum_with(h, vectors, SolverThreads::Pool)
+}
+
+/// [`symmetric_spectrum`] with a choice of threads.
+pub fn symmetric_spectrum_with(h: &DenseMatrix, vectors: bool, threads: SolverThreads) -> Result<Spectrum> {
     let n = h.rows();
     if n != h.cols() {
         return Err(Error::Shape(format!(
@@ -52,7 +70,7 @@ pub fn symmetric_spectrum(h: &DenseMatrix, vectors: bool) -> Result<Spectrum> {
             eigenvectors: vectors.then(|| DenseMatrix::zeros(0, 0)),
         });
     }
-    let par = parallelism();
+    let par = parallelism(threads);
     let a = h.as_faer_transpose();
     let mut s = Diag::<f64>::zeros(n);
     let compute = if vectors {
@@ -83,13 +101,14 @@ pub fn symmetric_spectrum(h: &DenseMatrix, vectors: bool) -> Result<Spectrum> {
     .map_err(|e| Error::Numerical(format!("symmetric eigensolver did not converge: {e:?}")))?;
     let eigenvalues: Vec<f64> = s.column_vector().iter().copied().collect();
     let eigenvectors = u.map(|u| {
-        let mut m = DenseMatrix::zeros(n, n);
+        // faer is column-major: walk each column once, writing it as a strided column.
+        let mut data = vec![0.0; n * n];
         for j in 0..n {
-            for i in 0..n {
-                m.set(i, j, u[(i, j)]);
+            for (i, x) in u.col(j).iter().enumerate() {
+                data[i * n + j] = *x;
             }
         }
-        m
+        DenseMatrix::from_row_major(n, n, data)
     });
     Ok(Spectrum {
         eigenvalues,
@@ -100,6 +119,18 @@ pub fn symmetric_spectrum(h: &DenseMatrix, vectors: bool) -> Result<Spectrum> {
 /// Eigenvalues only, ascending.
 pub fn symmetric_eigenvalues(h: &DenseMatrix) -> Result<Vec<f64>> {
     Ok(symmetric_spectrum(h, false)?.eigenvalues)
+}
+
+/// Ascending eigenvalues of the exact population Hessian at the optimum of every network in
+/// `nets` (assembly + eigensolve per network), the networks spread over the rayon pool and each
+/// solved on one thread. The result for each network is the same whatever the thread count.
+pub fn ensemble_eigenvalues(nets: &[Network]) -> Result<Vec<Vec<f64>>> {
+    nets.par_iter()
+        .map(|net| {
+            let h = PopulationHessian::at_optimum(net).dense()?;
+            Ok(symmetric_spectrum_with(&h, false, SolverThreads::Single)?.eigenvalues)
+        })
+        .collect()
 }
 
 /// The default rank tolerance of `INTERFACE.md` (as `numpy.linalg.matrix_rank`):
