@@ -203,6 +203,8 @@ pub fn smallest_nonzero(eigenvalues: &[f64], tol: Option<f64>) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::teacher::{sample_teacher, WeightDistribution};
+    use crate::Activation;
 
     #[test]
     fn spectrum_of_a_known_matrix() {
@@ -239,5 +241,118 @@ mod tests {
         let mut h = DenseMatrix::zeros(2, 2);
         h.set(1, 0, f64::NAN);
         assert!(symmetric_spectrum(&h, false).is_err());
+    }
+
+    /// Cyclic Jacobi rotations: an independent (and slow, O(n³) per sweep) eigenvalue reference.
+    fn jacobi_eigenvalues(h: &DenseMatrix) -> Vec<f64> {
+        let n = h.rows();
+        let mut a: Vec<Vec<f64>> = (0..n).map(|i| h.row(i).to_vec()).collect();
+        for _sweep in 0..100 {
+            let off: f64 = (0..n)
+                .flat_map(|i| (0..n).filter(move |j| *j != i).map(move |j| (i, j)))
+                .map(|(i, j)| a[i][j] * a[i][j])
+                .sum();
+            if off.sqrt() < 1e-300 {
+                break;
+            }
+            for p in 0..n {
+                for q in p + 1..n {
+                    if a[p][q] == 0.0 {
+                        continue;
+                    }
+                    let theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
+                    let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                    let t = if theta == 0.0 { 1.0 } else { t };
+                    let c = 1.0 / (t * t + 1.0).sqrt();
+                    let s = t * c;
+                    for k in 0..n {
+                        let (akp, akq) = (a[k][p], a[k][q]);
+                        a[k][p] = c * akp - s * akq;
+                        a[k][q] = s * akp + c * akq;
+                    }
+                    for k in 0..n {
+                        let (apk, aqk) = (a[p][k], a[q][k]);
+                        a[p][k] = c * apk - s * aqk;
+                        a[q][k] = s * apk + c * aqk;
+                    }
+                }
+            }
+        }
+        let mut e: Vec<f64> = (0..n).map(|i| a[i][i]).collect();
+        e.sort_by(f64::total_cmp);
+        e
+    }
+
+    fn max_rel_gap(a: &[f64], b: &[f64]) -> f64 {
+        assert_eq!(a.len(), b.len());
+        let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs())) / scale
+    }
+
+    fn teachers(act: Activation, n: usize, count: u64) -> Vec<Network> {
+        (0..count)
+            .map(|i| sample_teacher(act.clone(), n, n, WeightDistribution::Normal, 7, i).unwrap())
+            .collect()
+    }
+
+    // Backward-stable solvers agree to a few ε·D relative to λmax; 1e-12 leaves a wide margin
+    // at D ≤ 56 while any real error (a lost or shifted eigenvalue) is far larger.
+    const TOL: f64 = 1e-12;
+
+    #[test]
+    fn all_paths_agree_with_jacobi_on_population_hessians() {
+        for act in [Activation::Erf, Activation::Quadratic { epsilon: 0.5 }, Activation::Tanh] {
+            for net in teachers(act, 5, 2).iter().chain(&teachers(Activation::Erf, 7, 1)) {
+                let h = PopulationHessian::at_optimum(net).dense().unwrap();
+                let reference = jacobi_eigenvalues(&h);
+                let pool = symmetric_eigenvalues(&h).unwrap();
+                let single = symmetric_spectrum_with(&h, false, SolverThreads::Single)
+                    .unwrap()
+                    .eigenvalues;
+                assert!(max_rel_gap(&reference, &pool) < TOL, "pool");
+                assert!(max_rel_gap(&reference, &single) < TOL, "single");
+                let with_vectors = symmetric_spectrum(&h, true).unwrap();
+                assert!(max_rel_gap(&reference, &with_vectors.eigenvalues) < TOL, "vectors");
+            }
+        }
+    }
+
+    #[test]
+    fn eigenvectors_are_orthonormal_and_diagonalise() {
+        let net = &teachers(Activation::Erf, 6, 1)[0];
+        let h = PopulationHessian::at_optimum(net).dense().unwrap();
+        let sp = symmetric_spectrum(&h, true).unwrap();
+        let v = sp.eigenvectors.unwrap();
+        let d = h.rows();
+        let lmax = sp.eigenvalues[d - 1];
+        for j in 0..d {
+            let col: Vec<f64> = (0..d).map(|i| v.get(i, j)).collect();
+            let mut hv = vec![0.0; d];
+            h.matvec(&col, &mut hv);
+            for i in 0..d {
+                assert!((hv[i] - sp.eigenvalues[j] * col[i]).abs() < 1e-12 * lmax);
+            }
+            for k in 0..d {
+                let dotp: f64 = (0..d).map(|i| v.get(i, j) * v.get(i, k)).sum();
+                let expect = if j == k { 1.0 } else { 0.0 };
+                assert!((dotp - expect).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn ensemble_matches_one_by_one_and_ignores_thread_count() {
+        let nets = teachers(Activation::Erf, 4, 6);
+        let ens = ensemble_eigenvalues(&nets).unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| ensemble_eigenvalues(&nets).unwrap());
+        assert_eq!(ens, one, "results must not depend on the thread count");
+        for (net, e) in nets.iter().zip(&ens) {
+            let h = PopulationHessian::at_optimum(net).dense().unwrap();
+            assert!(max_rel_gap(&jacobi_eigenvalues(&h), e) < TOL);
+        }
     }
 }
