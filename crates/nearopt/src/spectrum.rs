@@ -5,11 +5,11 @@
 use crate::hessian::{check_dense_fits, DenseMatrix, PopulationHessian};
 use crate::network::Network;
 use crate::{Error, Result};
-use rayon::prelude::*;
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors};
 use faer::{Mat, Par};
+use rayon::prelude::*;
 
 /// Eigenvalues in ascending order and, if asked for, unit eigenvectors as the columns of a
 /// row-major `D × D` matrix (column `i` belongs to `eigenvalues[i]`).
@@ -48,7 +48,11 @@ pub fn symmetric_spectrum(h: &DenseMatrix, vectors: bool) -> Result<Spectrum> {
 }
 
 /// [`symmetric_spectrum`] with a choice of threads.
-pub fn symmetric_spectrum_with(h: &DenseMatrix, vectors: bool, threads: SolverThreads) -> Result<Spectrum> {
+pub fn symmetric_spectrum_with(
+    h: &DenseMatrix,
+    vectors: bool,
+    threads: SolverThreads,
+) -> Result<Spectrum> {
     let n = h.rows();
     if n != h.cols() {
         return Err(Error::Shape(format!(
@@ -265,15 +269,16 @@ mod tests {
                     let t = if theta == 0.0 { 1.0 } else { t };
                     let c = 1.0 / (t * t + 1.0).sqrt();
                     let s = t * c;
-                    for k in 0..n {
-                        let (akp, akq) = (a[k][p], a[k][q]);
-                        a[k][p] = c * akp - s * akq;
-                        a[k][q] = s * akp + c * akq;
+                    for row in a.iter_mut() {
+                        let (akp, akq) = (row[p], row[q]);
+                        row[p] = c * akp - s * akq;
+                        row[q] = s * akp + c * akq;
                     }
-                    for k in 0..n {
-                        let (apk, aqk) = (a[p][k], a[q][k]);
-                        a[p][k] = c * apk - s * aqk;
-                        a[q][k] = s * apk + c * aqk;
+                    let (lo, hi) = a.split_at_mut(q);
+                    for (x, y) in lo[p].iter_mut().zip(hi[0].iter_mut()) {
+                        let (apk, aqk) = (*x, *y);
+                        *x = c * apk - s * aqk;
+                        *y = s * apk + c * aqk;
                     }
                 }
             }
@@ -286,7 +291,10 @@ mod tests {
     fn max_rel_gap(a: &[f64], b: &[f64]) -> f64 {
         assert_eq!(a.len(), b.len());
         let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs())) / scale
+        a.iter()
+            .zip(b)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+            / scale
     }
 
     fn teachers(act: Activation, n: usize, count: u64) -> Vec<Network> {
@@ -301,8 +309,15 @@ mod tests {
 
     #[test]
     fn all_paths_agree_with_jacobi_on_population_hessians() {
-        for act in [Activation::Erf, Activation::Quadratic { epsilon: 0.5 }, Activation::Tanh] {
-            for net in teachers(act, 5, 2).iter().chain(&teachers(Activation::Erf, 7, 1)) {
+        for act in [
+            Activation::Erf,
+            Activation::Quadratic { epsilon: 0.5 },
+            Activation::Tanh,
+        ] {
+            for net in teachers(act, 5, 2)
+                .iter()
+                .chain(&teachers(Activation::Erf, 7, 1))
+            {
                 let h = PopulationHessian::at_optimum(net).dense().unwrap();
                 let reference = jacobi_eigenvalues(&h);
                 let pool = symmetric_eigenvalues(&h).unwrap();
@@ -312,7 +327,10 @@ mod tests {
                 assert!(max_rel_gap(&reference, &pool) < TOL, "pool");
                 assert!(max_rel_gap(&reference, &single) < TOL, "single");
                 let with_vectors = symmetric_spectrum(&h, true).unwrap();
-                assert!(max_rel_gap(&reference, &with_vectors.eigenvalues) < TOL, "vectors");
+                assert!(
+                    max_rel_gap(&reference, &with_vectors.eigenvalues) < TOL,
+                    "vectors"
+                );
             }
         }
     }

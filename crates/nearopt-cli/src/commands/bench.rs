@@ -37,6 +37,10 @@ pub struct Args {
     /// Also run the NumPy reference in the same run.
     #[arg(long)]
     numpy: bool,
+    /// Threads for NumPy's BLAS [default: the same as ours, --threads]. On a loaded machine
+    /// OpenBLAS's spinning threads can be far slower with 2 threads than with 1: say which.
+    #[arg(long)]
+    numpy_threads: Option<usize>,
     /// Python interpreter for --numpy.
     #[arg(long, default_value = "python3")]
     python: PathBuf,
@@ -72,7 +76,10 @@ fn time_case(net: &Network, repeats: usize) -> Result<(f64, f64, Vec<f64>)> {
 /// `max_i |λ_i − μ_i| / max|λ|` (both ascending).
 fn rel_gap(a: &[f64], b: &[f64]) -> f64 {
     let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let d = a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    let d = a
+        .iter()
+        .zip(b)
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
     if a.len() != b.len() {
         f64::NAN
     } else {
@@ -97,7 +104,10 @@ fn run_numpy(args: &Args, spec: &Value) -> Result<Value> {
     let out = dir.join("numpy.json");
     std::fs::write(&cases, serde_json::to_vec(spec)?)
         .with_context(|| format!("cannot write {}", cases.display()))?;
-    let threads = rayon::current_num_threads().to_string();
+    let threads = args
+        .numpy_threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .to_string();
     let status = Command::new(&args.python)
         .arg(&args.script)
         .arg(&cases)
@@ -114,7 +124,8 @@ fn run_numpy(args: &Args, spec: &Value) -> Result<Value> {
         let _ = std::fs::remove_dir_all(&dir);
         bail!("the NumPy reference failed ({status})");
     }
-    let text = std::fs::read_to_string(&out).with_context(|| format!("cannot read {}", out.display()))?;
+    let text =
+        std::fs::read_to_string(&out).with_context(|| format!("cannot read {}", out.display()))?;
     let _ = std::fs::remove_dir_all(&dir);
     serde_json::from_str(&text).context("the NumPy reference wrote malformed JSON")
 }
@@ -130,6 +141,9 @@ pub fn run(args: Args) -> Result<()> {
     if args.sizes.contains(&0) || args.ensemble_size == 0 {
         bail!("--sizes and --ensemble-size must be at least 1");
     }
+    if args.numpy_threads == Some(0) {
+        bail!("--numpy-threads must be at least 1");
+    }
     if args.repeats == Some(0) {
         bail!("--repeats must be at least 1");
     }
@@ -143,11 +157,23 @@ pub fn run(args: Args) -> Result<()> {
     );
     let mut cases = vec![];
     let mut stream = 0u64;
-    for act in [Activation::Erf, Activation::Quadratic { epsilon: args.epsilon }] {
+    for act in [
+        Activation::Erf,
+        Activation::Quadratic {
+            epsilon: args.epsilon,
+        },
+    ] {
         for &n in &args.sizes {
             let d = n * n + n;
             let repeats = args.repeats.unwrap_or(if d > 3000 { 1 } else { 3 });
-            let net = sample_teacher(act.clone(), n, n, WeightDistribution::Normal, args.seed, stream)?;
+            let net = sample_teacher(
+                act.clone(),
+                n,
+                n,
+                WeightDistribution::Normal,
+                args.seed,
+                stream,
+            )?;
             stream += 1;
             let (assembly_s, eig_s, eigenvalues) = time_case(&net, repeats)?;
             let label = format!("{} N={n} D={d}", act.name());
@@ -168,7 +194,16 @@ pub fn run(args: Args) -> Result<()> {
     if args.ensemble > 0 {
         let n = args.ensemble_size;
         let nets = (0..args.ensemble as u64)
-            .map(|i| sample_teacher(Activation::Erf, n, n, WeightDistribution::Normal, args.seed, 1000 + i))
+            .map(|i| {
+                sample_teacher(
+                    Activation::Erf,
+                    n,
+                    n,
+                    WeightDistribution::Normal,
+                    args.seed,
+                    1000 + i,
+                )
+            })
             .collect::<nearopt::Result<Vec<_>>>()?;
         let (mut best, mut eigs) = (f64::INFINITY, vec![]);
         for _ in 0..ens_repeats {
