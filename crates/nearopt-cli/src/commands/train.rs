@@ -303,6 +303,8 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// A log-y SVG of the loss curves, written directly (SVG text needs no font files, unlike a
+/// plotters backend).
 #[allow(clippy::too_many_arguments)]
 fn plot(
     path: &Path,
@@ -314,63 +316,64 @@ fn plot(
     args: &Args,
     trainer: &str,
 ) -> Result<()> {
-    use plotters::prelude::*;
+    use std::fmt::Write as _;
     let pts: Vec<usize> = (1..t.len()).filter(|&i| mean[i] > 0.0 && eq7[i] > 0.0 && asym[i] > 0.0).collect();
     if pts.is_empty() {
         bail!("no positive losses to plot");
     }
     let ys = pts.iter().flat_map(|&i| [mean[i], eq7[i], asym[i]]);
     let (lo, hi) = ys.fold((f64::INFINITY, 0.0f64), |(a, b), y| (a.min(y), b.max(y)));
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (800, 560)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| anyhow::anyhow!("plot: {e}"))?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!(
-                    "{} Ni={} Nh={}, {trainer}, σ0={:e}, {} draws",
-                    net.activation().name(),
-                    net.ni(),
-                    net.nh(),
-                    args.sigma0,
-                    args.draws
-                ),
-                ("sans-serif", 18),
-            )
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..t[t.len() - 1], (lo * 0.5..hi * 2.0).log_scale())
-            .map_err(|e| anyhow::anyhow!("plot: {e}"))?;
-        chart
-            .configure_mesh()
-            .x_desc("t")
-            .y_desc("population loss")
-            .y_label_formatter(&|y| format!("{y:.0e}"))
-            .draw()
-            .map_err(|e| anyhow::anyhow!("plot: {e}"))?;
-        chart
-            .draw_series(pts.iter().map(|&i| Circle::new((t[i], mean[i]), 3, BLUE.filled())))
-            .map_err(|e| anyhow::anyhow!("plot: {e}"))?
-            .label("simulated mean")
-            .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
-        chart
-            .draw_series(LineSeries::new(pts.iter().map(|&i| (t[i], eq7[i])), RED.stroke_width(2)))
-            .map_err(|e| anyhow::anyhow!("plot: {e}"))?
-            .label("Eq. 7")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
-        chart
-            .draw_series(LineSeries::new(pts.iter().map(|&i| (t[i], asym[i])), BLACK))
-            .map_err(|e| anyhow::anyhow!("plot: {e}"))?
-            .label("α exp(−2 λ_min t)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| anyhow::anyhow!("plot: {e}"))?;
-        root.present().map_err(|e| anyhow::anyhow!("plot: {e}"))?;
+    let (d_lo, d_hi) = (lo.log10().floor(), hi.log10().ceil().max(lo.log10().floor() + 1.0));
+    let t_end = t[t.len() - 1];
+    let (w, h, l, r, top, bot) = (800.0, 560.0, 80.0, 20.0, 40.0, 50.0);
+    let x = |v: f64| l + (w - l - r) * v / t_end;
+    let y = |v: f64| top + (h - top - bot) * (d_hi - v.log10()) / (d_hi - d_lo);
+    let mut s = String::new();
+    let _ = writeln!(s, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="13">"#);
+    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="24" text-anchor="middle" font-size="16">{} Ni={} Nh={}, {trainer}, σ0={:e}, {} draws</text>"#,
+        w / 2.0,
+        net.activation().name(),
+        net.ni(),
+        net.nh(),
+        args.sigma0,
+        args.draws
+    );
+    let _ = writeln!(s, r#"<rect x="{l}" y="{top}" width="{}" height="{}" fill="none" stroke="black"/>"#, w - l - r, h - top - bot);
+    let mut dd = d_lo;
+    while dd <= d_hi {
+        let yy = y(10f64.powf(dd));
+        let _ = writeln!(s, r#"<line x1="{l}" x2="{}" y1="{yy}" y2="{yy}" stroke="lightgray"/><text x="{}" y="{}" text-anchor="end">1e{dd}</text>"#, w - r, l - 6.0, yy + 4.0);
+        dd += 1.0;
     }
-    write_atomic(path, svg.as_bytes())
+    for k in 0..=5 {
+        let tv = t_end * k as f64 / 5.0;
+        let _ = writeln!(s, r#"<text x="{}" y="{}" text-anchor="middle">{tv:.3}</text>"#, x(tv), h - bot + 18.0);
+    }
+    let _ = writeln!(s, r#"<text x="{}" y="{}" text-anchor="middle">t</text>"#, w / 2.0, h - 10.0);
+    let _ = writeln!(s, r#"<text x="18" y="{}" text-anchor="middle" transform="rotate(-90 18 {})">population loss</text>"#, h / 2.0, h / 2.0);
+    let line = |s: &mut String, v: &[f64], colour: &str| {
+        let p: Vec<String> = pts.iter().map(|&i| format!("{:.2},{:.2}", x(t[i]), y(v[i]))).collect();
+        let _ = writeln!(s, r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#, p.join(" "));
+    };
+    line(&mut s, eq7, "red");
+    line(&mut s, asym, "black");
+    for &i in &pts {
+        let _ = writeln!(s, r#"<circle cx="{:.2}" cy="{:.2}" r="3" fill="blue"/>"#, x(t[i]), y(mean[i]));
+    }
+    for (k, (label, colour)) in [("simulated mean", "blue"), ("Eq. 7", "red"), ("α exp(−2 λ_min t)", "black")].iter().enumerate() {
+        let yy = top + 20.0 + 18.0 * k as f64;
+        let _ = writeln!(
+            s,
+            r#"<line x1="{}" x2="{}" y1="{yy}" y2="{yy}" stroke="{colour}" stroke-width="3"/><text x="{}" y="{}">{label}</text>"#,
+            w - r - 190.0,
+            w - r - 170.0,
+            w - r - 164.0,
+            yy + 4.0
+        );
+    }
+    s.push_str("</svg>\n");
+    write_atomic(path, s.as_bytes())
 }
