@@ -47,7 +47,10 @@ fn loss_matches_monte_carlo_within_standard_error() {
             (mean - exact).abs() < 5.0 * se,
             "{act:?}: exact {exact}, MC {mean} ± {se}"
         );
-        assert!(exact > 1e-3, "{act:?}: test point too close to the optimum ({exact})");
+        assert!(
+            exact > 1e-3,
+            "{act:?}: test point too close to the optimum ({exact})"
+        );
     }
 }
 
@@ -93,7 +96,11 @@ fn gradient_matches_finite_differences_of_the_loss() {
 
 #[test]
 fn finite_difference_hessian_matches_exact_hessian_at_the_optimum() {
-    for act in [Activation::Linear, Activation::Quadratic { epsilon: 0.5 }, Activation::Erf] {
+    for act in [
+        Activation::Linear,
+        Activation::Quadratic { epsilon: 0.5 },
+        Activation::Erf,
+    ] {
         let teacher = sample_teacher(act.clone(), 4, 3, WeightDistribution::Normal, 2, 0).unwrap();
         let loss = PopulationLoss::new(&teacher);
         let fd = population_hessian_at(&loss, &teacher.params()).unwrap();
@@ -117,8 +124,16 @@ fn finite_difference_hessian_matches_exact_hessian_at_the_optimum() {
 fn shape_and_value_errors_are_reported() {
     let teacher = sample_teacher(Activation::Erf, 3, 2, WeightDistribution::Normal, 1, 0).unwrap();
     let loss = PopulationLoss::new(&teacher);
-    assert!(loss.loss(&[0.0; 3]).unwrap_err().to_string().contains("parameters"));
+    assert!(loss
+        .loss(&[0.0; 3])
+        .unwrap_err()
+        .to_string()
+        .contains("parameters"));
     let mut p = teacher.params();
     p[1] = f64::NAN;
-    assert!(loss.loss(&p).unwrap_err().to_string().contains("parameter 1"));
+    assert!(loss
+        .loss(&p)
+        .unwrap_err()
+        .to_string()
+        .contains("parameter 1"));
 }

@@ -8,7 +8,11 @@ use nearopt::hessian::sampled::sampled_outer_product;
 use nearopt::teacher::{sample_teacher, WeightDistribution};
 use nearopt::{Activation, Network, PopulationHessian};
 
-fn setup(act: Activation, ni: usize, nh: usize) -> (Network, PopulationLoss, nearopt::hessian::DenseMatrix) {
+fn setup(
+    act: Activation,
+    ni: usize,
+    nh: usize,
+) -> (Network, PopulationLoss, nearopt::hessian::DenseMatrix) {
     let t = sample_teacher(act, ni, nh, WeightDistribution::Normal, 5, 0).unwrap();
     let l = PopulationLoss::new(&t);
     let h = PopulationHessian::at_optimum(&t).dense().unwrap();
@@ -17,7 +21,11 @@ fn setup(act: Activation, ni: usize, nh: usize) -> (Network, PopulationLoss, nea
 
 #[test]
 fn flow_tends_to_the_quadratic_model_as_sigma0_shrinks() {
-    for act in [Activation::Linear, Activation::Quadratic { epsilon: 0.5 }, Activation::Erf] {
+    for act in [
+        Activation::Linear,
+        Activation::Quadratic { epsilon: 0.5 },
+        Activation::Erf,
+    ] {
         let (_, loss, h0) = setup(act.clone(), 3, 4);
         let pred = Prediction::new(&h0).unwrap();
         let t_max = 3.0 * std::f64::consts::LN_10 / (2.0 * pred.lambda_min);
@@ -51,7 +59,10 @@ fn flow_tends_to_the_quadratic_model_as_sigma0_shrinks() {
         // losses ≥ 1e-12 here) and the integrator tolerance.
         let (big, small) = (deviations(1e-3), deviations(1e-4));
         for (b, s) in big.iter().zip(&small) {
-            assert!(s.abs() <= 0.2 * b.abs() + 2e-3, "{act:?}: deviation {s} at σ0 = 1e-4 vs {b} at 1e-3");
+            assert!(
+                s.abs() <= 0.2 * b.abs() + 2e-3,
+                "{act:?}: deviation {s} at σ0 = 1e-4 vs {b} at 1e-3"
+            );
         }
         assert!(big.iter().all(|b| b.abs() < 0.5), "{act:?}: {big:?}");
     }
@@ -65,7 +76,10 @@ fn results_do_not_depend_on_the_thread_count() {
             rtol: 1e-6,
             max_steps: 100_000,
         },
-        Trainer::Gd { lr: 0.05, samples: 64 },
+        Trainer::Gd {
+            lr: 0.05,
+            samples: 64,
+        },
         Trainer::Sgd { lr: 0.05, batch: 8 },
     ] {
         let cfg = TrainConfig {
@@ -182,7 +196,10 @@ fn eq7_is_the_mean_of_the_quadratic_model() {
             sum += pred.quadratic_model(&pred.projections(&e), t);
         }
         let eq7 = pred.eq7(1e-3, t);
-        assert!((sum - eq7).abs() < 1e-12 * eq7.abs().max(1e-300) + 1e-24, "t = {t}: {sum} vs {eq7}");
+        assert!(
+            (sum - eq7).abs() < 1e-12 * eq7.abs().max(1e-300) + 1e-24,
+            "t = {t}: {sum} vs {eq7}"
+        );
     }
 }
 
@@ -191,22 +208,40 @@ fn bad_configurations_are_refused() {
     let (_, loss, h0) = setup(Activation::Linear, 2, 2);
     let ok = TrainConfig {
         sigma0: 1e-3,
-        trainer: Trainer::Gd { lr: 0.1, samples: 10 },
+        trainer: Trainer::Gd {
+            lr: 0.1,
+            samples: 10,
+        },
         times: vec![0.0, 1.0],
         draws: 1,
         seed: 1,
     };
     let mut c = ok.clone();
     c.sigma0 = -1.0;
-    assert!(train(&loss, &h0, &c, &NoProgress).unwrap_err().to_string().contains("σ0"));
+    assert!(train(&loss, &h0, &c, &NoProgress)
+        .unwrap_err()
+        .to_string()
+        .contains("σ0"));
     let mut c = ok.clone();
     c.times = vec![1.0, 0.5];
-    assert!(train(&loss, &h0, &c, &NoProgress).unwrap_err().to_string().contains("ascending"));
+    assert!(train(&loss, &h0, &c, &NoProgress)
+        .unwrap_err()
+        .to_string()
+        .contains("ascending"));
     let mut c = ok.clone();
     c.trainer = Trainer::Sgd { lr: 0.1, batch: 0 };
-    assert!(train(&loss, &h0, &c, &NoProgress).unwrap_err().to_string().contains("batch"));
+    assert!(train(&loss, &h0, &c, &NoProgress)
+        .unwrap_err()
+        .to_string()
+        .contains("batch"));
     let mut c = ok;
-    c.trainer = Trainer::Gd { lr: 50.0, samples: 10 };
+    c.trainer = Trainer::Gd {
+        lr: 50.0,
+        samples: 10,
+    };
     c.times = vec![0.0, 5000.0];
-    assert!(train(&loss, &h0, &c, &NoProgress).is_err(), "divergent GD must be reported");
+    assert!(
+        train(&loss, &h0, &c, &NoProgress).is_err(),
+        "divergent GD must be reported"
+    );
 }

@@ -39,13 +39,13 @@ pub struct Args {
     #[arg(long)]
     nh: Option<usize>,
     /// Standard deviation σ0 of the initial noise on every parameter.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_hyphen_values = true)]
     sigma0: f64,
     /// Trainer: flow (gradient flow, RK45), gd (full-batch GD on --samples inputs) or sgd.
     #[arg(long, default_value = "flow")]
     trainer: String,
     /// Learning rate of gd/sgd (time per iteration).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     lr: Option<f64>,
     /// Mini-batch size of sgd.
     #[arg(long)]
@@ -57,7 +57,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "t_max")]
     steps: Option<u64>,
     /// Final time [default: when Eq. 7's long-time law has fallen by 6 decades, at most 2e4/λ_max].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     t_max: Option<f64>,
     /// Relative tolerance of the flow integrator (in the loss norm).
     #[arg(long, default_value_t = 1e-6)]
@@ -103,12 +103,17 @@ fn activation(args: &Args) -> Result<Activation> {
                 .enumerate()
                 .map(|(i, c)| match c.trim().parse::<f64>() {
                     Ok(v) if v.is_finite() => Ok(v),
-                    _ => bail!("--coefficients entry {i} (`{}`) is not a finite number", c.trim()),
+                    _ => bail!(
+                        "--coefficients entry {i} (`{}`) is not a finite number",
+                        c.trim()
+                    ),
                 })
                 .collect::<Result<Vec<f64>>>()?;
             Activation::Polynomial { coefficients }
         }
-        other => bail!("unknown --activation `{other}` (expected linear, quadratic, polynomial, erf or tanh)"),
+        other => bail!(
+            "unknown --activation `{other}` (expected linear, quadratic, polynomial, erf or tanh)"
+        ),
     })
 }
 
@@ -120,7 +125,14 @@ fn teacher(args: &Args) -> Result<Network> {
     let (Some(ni), Some(nh)) = (args.ni, args.nh) else {
         bail!("--activation needs --ni and --nh");
     };
-    Ok(sample_teacher(act, ni, nh, WeightDistribution::Normal, args.seed, 0)?)
+    Ok(sample_teacher(
+        act,
+        ni,
+        nh,
+        WeightDistribution::Normal,
+        args.seed,
+        0,
+    )?)
 }
 
 fn trainer(args: &Args) -> Result<Trainer> {
@@ -165,8 +177,13 @@ struct Bar(Mutex<Option<indicatif::ProgressBar>>);
 
 impl Progress for Bar {
     fn start(&self, name: &str, total: u64) {
-        let b = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} [{elapsed_precise}]") {
+        let b = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg} {bar:30} {pos}/{len} [{elapsed_precise}]",
+        ) {
             b.set_style(style);
         }
         b.set_message(name.to_string());
@@ -235,18 +252,26 @@ pub fn run(args: Args) -> Result<()> {
         seed: args.seed,
     };
     let loss = PopulationLoss::new(&net);
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create --out {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create --out {}", args.out.display()))?;
     let run = train(&loss, &h0, &cfg, &Bar(Mutex::new(None)))?;
     let times = &run.times;
     let n = times.len();
     let mean = run.mean_loss();
     let se = run.mean_loss_stderr();
-    let (q10, q50, q90) = (run.loss_quantile(0.1), run.loss_quantile(0.5), run.loss_quantile(0.9));
+    let (q10, q50, q90) = (
+        run.loss_quantile(0.1),
+        run.loss_quantile(0.5),
+        run.loss_quantile(0.9),
+    );
     let eq7: Vec<f64> = times.iter().map(|&t| pred.eq7(args.sigma0, t)).collect();
     let asym = pred.asymptote(times[n - 1], mean[n - 1]);
     let asymptote: Vec<f64> = times.iter().map(|&t| asym(t)).collect();
     let p0 = pred.projections(&run.draws[0].delta0);
-    let quad0: Vec<f64> = times.iter().map(|&t| pred.quadratic_model(&p0, t)).collect();
+    let quad0: Vec<f64> = times
+        .iter()
+        .map(|&t| pred.quadratic_model(&p0, t))
+        .collect();
     let t_end = times[n - 1];
     let rate = fitted_decay_rate(times, &mean, 0.5 * t_end, t_end).ok();
     let eq7_dev = mean
@@ -256,17 +281,38 @@ pub fn run(args: Args) -> Result<()> {
         .fold(0.0, f64::max);
 
     write_atomic_with(&args.out.join("loss.csv"), |w| {
-        writeln!(w, "t,mean,stderr,q10,median,q90,eq7,asymptote,draw0,draw0_quadratic_model")?;
+        writeln!(
+            w,
+            "t,mean,stderr,q10,median,q90,eq7,asymptote,draw0,draw0_quadratic_model"
+        )?;
         for i in 0..n {
             writeln!(
                 w,
                 "{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e}",
-                times[i], mean[i], se[i], q10[i], q50[i], q90[i], eq7[i], asymptote[i], run.draws[0].loss[i], quad0[i]
+                times[i],
+                mean[i],
+                se[i],
+                q10[i],
+                q50[i],
+                q90[i],
+                eq7[i],
+                asymptote[i],
+                run.draws[0].loss[i],
+                quad0[i]
             )?;
         }
         Ok(())
     })?;
-    plot(&args.out.join("loss.svg"), times, &mean, &eq7, &asymptote, &net, &args, tr.name())?;
+    plot(
+        &args.out.join("loss.svg"),
+        times,
+        &mean,
+        &eq7,
+        &asymptote,
+        &net,
+        &args,
+        tr.name(),
+    )?;
     let summary = serde_json::json!({
         "activation": net.activation(),
         "ni": net.ni(),
@@ -291,7 +337,10 @@ pub fn run(args: Args) -> Result<()> {
         "eq7_max_relative_deviation": eq7_dev,
         "mean_steps_per_draw": run.draws.iter().map(|d| d.steps as f64).sum::<f64>() / args.draws as f64,
     });
-    write_atomic(&args.out.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    write_atomic(
+        &args.out.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
     println!(
         "λ_min = {:.6e}, fitted late-time rate = {}, 2 λ_min = {:.6e}, max |mean − Eq. 7|/Eq. 7 = {:.3e}; wrote {}",
         pred.lambda_min,
@@ -317,19 +366,27 @@ fn plot(
     trainer: &str,
 ) -> Result<()> {
     use std::fmt::Write as _;
-    let pts: Vec<usize> = (1..t.len()).filter(|&i| mean[i] > 0.0 && eq7[i] > 0.0 && asym[i] > 0.0).collect();
+    let pts: Vec<usize> = (1..t.len())
+        .filter(|&i| mean[i] > 0.0 && eq7[i] > 0.0 && asym[i] > 0.0)
+        .collect();
     if pts.is_empty() {
         bail!("no positive losses to plot");
     }
     let ys = pts.iter().flat_map(|&i| [mean[i], eq7[i], asym[i]]);
     let (lo, hi) = ys.fold((f64::INFINITY, 0.0f64), |(a, b), y| (a.min(y), b.max(y)));
-    let (d_lo, d_hi) = (lo.log10().floor(), hi.log10().ceil().max(lo.log10().floor() + 1.0));
+    let (d_lo, d_hi) = (
+        lo.log10().floor(),
+        hi.log10().ceil().max(lo.log10().floor() + 1.0),
+    );
     let t_end = t[t.len() - 1];
     let (w, h, l, r, top, bot) = (800.0, 560.0, 80.0, 20.0, 40.0, 50.0);
     let x = |v: f64| l + (w - l - r) * v / t_end;
     let y = |v: f64| top + (h - top - bot) * (d_hi - v.log10()) / (d_hi - d_lo);
     let mut s = String::new();
-    let _ = writeln!(s, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="13">"#);
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="13">"#
+    );
     let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         s,
@@ -341,29 +398,74 @@ fn plot(
         args.sigma0,
         args.draws
     );
-    let _ = writeln!(s, r#"<rect x="{l}" y="{top}" width="{}" height="{}" fill="none" stroke="black"/>"#, w - l - r, h - top - bot);
+    let _ = writeln!(
+        s,
+        r#"<rect x="{l}" y="{top}" width="{}" height="{}" fill="none" stroke="black"/>"#,
+        w - l - r,
+        h - top - bot
+    );
     let mut dd = d_lo;
     while dd <= d_hi {
         let yy = y(10f64.powf(dd));
-        let _ = writeln!(s, r#"<line x1="{l}" x2="{}" y1="{yy}" y2="{yy}" stroke="lightgray"/><text x="{}" y="{}" text-anchor="end">1e{dd}</text>"#, w - r, l - 6.0, yy + 4.0);
+        let _ = writeln!(
+            s,
+            r#"<line x1="{l}" x2="{}" y1="{yy}" y2="{yy}" stroke="lightgray"/><text x="{}" y="{}" text-anchor="end">1e{dd}</text>"#,
+            w - r,
+            l - 6.0,
+            yy + 4.0
+        );
         dd += 1.0;
     }
     for k in 0..=5 {
         let tv = t_end * k as f64 / 5.0;
-        let _ = writeln!(s, r#"<text x="{}" y="{}" text-anchor="middle">{tv:.3}</text>"#, x(tv), h - bot + 18.0);
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="middle">{tv:.3}</text>"#,
+            x(tv),
+            h - bot + 18.0
+        );
     }
-    let _ = writeln!(s, r#"<text x="{}" y="{}" text-anchor="middle">t</text>"#, w / 2.0, h - 10.0);
-    let _ = writeln!(s, r#"<text x="18" y="{}" text-anchor="middle" transform="rotate(-90 18 {})">population loss</text>"#, h / 2.0, h / 2.0);
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="{}" text-anchor="middle">t</text>"#,
+        w / 2.0,
+        h - 10.0
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="18" y="{}" text-anchor="middle" transform="rotate(-90 18 {})">population loss</text>"#,
+        h / 2.0,
+        h / 2.0
+    );
     let line = |s: &mut String, v: &[f64], colour: &str| {
-        let p: Vec<String> = pts.iter().map(|&i| format!("{:.2},{:.2}", x(t[i]), y(v[i]))).collect();
-        let _ = writeln!(s, r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#, p.join(" "));
+        let p: Vec<String> = pts
+            .iter()
+            .map(|&i| format!("{:.2},{:.2}", x(t[i]), y(v[i])))
+            .collect();
+        let _ = writeln!(
+            s,
+            r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
+            p.join(" ")
+        );
     };
     line(&mut s, eq7, "red");
     line(&mut s, asym, "black");
     for &i in &pts {
-        let _ = writeln!(s, r#"<circle cx="{:.2}" cy="{:.2}" r="3" fill="blue"/>"#, x(t[i]), y(mean[i]));
+        let _ = writeln!(
+            s,
+            r#"<circle cx="{:.2}" cy="{:.2}" r="3" fill="blue"/>"#,
+            x(t[i]),
+            y(mean[i])
+        );
     }
-    for (k, (label, colour)) in [("simulated mean", "blue"), ("Eq. 7", "red"), ("α exp(−2 λ_min t)", "black")].iter().enumerate() {
+    for (k, (label, colour)) in [
+        ("simulated mean", "blue"),
+        ("Eq. 7", "red"),
+        ("α exp(−2 λ_min t)", "black"),
+    ]
+    .iter()
+    .enumerate()
+    {
         let yy = top + 20.0 + 18.0 * k as f64;
         let _ = writeln!(
             s,

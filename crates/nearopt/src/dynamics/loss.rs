@@ -68,7 +68,9 @@ impl PopulationLoss {
             )));
         }
         if let Some(i) = theta.iter().position(|v| !v.is_finite()) {
-            return Err(Error::Invalid(format!("student parameter {i} is not finite")));
+            return Err(Error::Invalid(format!(
+                "student parameter {i} is not finite"
+            )));
         }
         Ok(())
     }
@@ -87,9 +89,12 @@ impl PopulationLoss {
                 let k00 = self.g.pair_moments(Cov2::of(row(m), row(k))).k00;
                 ss += if k == m { 1.0 } else { 2.0 } * a[m] * a[k] * k00;
             }
-            for j in 0..nh {
-                let k00 = self.g.pair_moments(Cov2::of(row(m), self.teacher.w1_row(j))).k00;
-                st += a[m] * at[j] * k00;
+            for (j, aj) in at.iter().enumerate() {
+                let k00 = self
+                    .g
+                    .pair_moments(Cov2::of(row(m), self.teacher.w1_row(j)))
+                    .k00;
+                st += a[m] * aj * k00;
             }
         }
         Ok(0.5 * (ss - 2.0 * st + self.teacher_energy))
@@ -138,13 +143,13 @@ impl PopulationLoss {
                     *o += w * v;
                 }
             }
-            for j in 0..nh {
+            for (j, aj) in at.iter().enumerate() {
                 let t = self.teacher.w1_row(j);
                 let pm = self.g.pair_moments(Cov2::of(u, t));
-                st += a[m] * at[j] * pm.k00;
-                ga -= at[j] * pm.k00;
-                cu -= at[j] * pm.k20;
-                let w = at[j] * pm.k11;
+                st += a[m] * aj * pm.k00;
+                ga -= aj * pm.k00;
+                cu -= aj * pm.k20;
+                let w = aj * pm.k11;
                 for (o, v) in gm.iter_mut().zip(t) {
                     *o -= w * v;
                 }

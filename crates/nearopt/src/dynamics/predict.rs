@@ -37,9 +37,16 @@ impl Prediction {
     pub fn new(h0: &DenseMatrix) -> Result<Self> {
         let s = symmetric_spectrum(h0, true)?;
         let tolerance = default_rank_tolerance(&s.eigenvalues);
-        let nonzero: Vec<f64> = s.eigenvalues.iter().copied().filter(|v| *v > tolerance).collect();
+        let nonzero: Vec<f64> = s
+            .eigenvalues
+            .iter()
+            .copied()
+            .filter(|v| *v > tolerance)
+            .collect();
         let (Some(&lambda_min), Some(&lambda_max)) = (nonzero.first(), nonzero.last()) else {
-            return Err(Error::Numerical("the Hessian at the optimum has no positive eigenvalue".into()));
+            return Err(Error::Numerical(
+                "the Hessian at the optimum has no positive eigenvalue".into(),
+            ));
         };
         Ok(Prediction {
             rank: nonzero.len(),
@@ -52,12 +59,21 @@ impl Prediction {
     }
 
     fn nonzero(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
-        self.eigenvalues.iter().copied().enumerate().filter(move |(_, v)| *v > self.tolerance)
+        self.eigenvalues
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(move |(_, v)| *v > self.tolerance)
     }
 
     /// Paper Eq. 7: `⟨L(t)⟩ = σ0²/2 Σ_i λ_i e^{−2λ_i t}` over the nonzero eigenvalues.
     pub fn eq7(&self, sigma0: f64, t: f64) -> f64 {
-        0.5 * sigma0 * sigma0 * self.nonzero().map(|(_, l)| l * (-2.0 * l * t).exp()).sum::<f64>()
+        0.5 * sigma0
+            * sigma0
+            * self
+                .nonzero()
+                .map(|(_, l)| l * (-2.0 * l * t).exp())
+                .sum::<f64>()
     }
 
     /// The squared projections `(v_iᵀ δθ₀)²` of a displacement on the eigenvectors.
@@ -75,7 +91,10 @@ impl Prediction {
     /// The quadratic-model loss of one draw, `½ δθ₀ᵀ e^{−Ht} H e^{−Ht} δθ₀`, from its
     /// [`Prediction::projections`].
     pub fn quadratic_model(&self, projections: &[f64], t: f64) -> f64 {
-        0.5 * self.nonzero().map(|(i, l)| l * (-2.0 * l * t).exp() * projections[i]).sum::<f64>()
+        0.5 * self
+            .nonzero()
+            .map(|(i, l)| l * (-2.0 * l * t).exp() * projections[i])
+            .sum::<f64>()
     }
 
     /// The long-time law `α e^{−2 λ_min t}` with `α` chosen to pass through `(t_fit, l_fit)`.
@@ -101,8 +120,13 @@ pub fn fitted_decay_rate(times: &[f64], loss: &[f64], t_from: f64, t_to: f64) ->
             pts.len()
         )));
     }
-    if let Some((t, l)) = pts.iter().find(|(_, l)| !(*l > 0.0)) {
-        return Err(Error::Numerical(format!("decay-rate fit: loss {l} at t = {t} is not positive")));
+    if let Some((t, l)) = pts
+        .iter()
+        .find(|(_, l)| l.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater))
+    {
+        return Err(Error::Numerical(format!(
+            "decay-rate fit: loss {l} at t = {t} is not positive"
+        )));
     }
     let n = pts.len() as f64;
     let mt = pts.iter().map(|p| p.0).sum::<f64>() / n;

@@ -67,7 +67,9 @@ impl Trainer {
         match *self {
             Trainer::Flow { rtol, max_steps } => {
                 if !(rtol > 0.0 && rtol < 1.0) {
-                    return Err(Error::Invalid(format!("flow rtol must be in (0, 1), got {rtol}")));
+                    return Err(Error::Invalid(format!(
+                        "flow rtol must be in (0, 1), got {rtol}"
+                    )));
                 }
                 if max_steps == 0 {
                     return Err(Error::Invalid("flow max_steps must be ≥ 1".into()));
@@ -75,7 +77,9 @@ impl Trainer {
             }
             Trainer::Gd { lr, samples } => {
                 if !(lr > 0.0 && lr.is_finite()) {
-                    return Err(Error::Invalid(format!("learning rate must be positive, got {lr}")));
+                    return Err(Error::Invalid(format!(
+                        "learning rate must be positive, got {lr}"
+                    )));
                 }
                 if samples == 0 {
                     return Err(Error::Invalid("GD needs at least one sample".into()));
@@ -83,7 +87,9 @@ impl Trainer {
             }
             Trainer::Sgd { lr, batch } => {
                 if !(lr > 0.0 && lr.is_finite()) {
-                    return Err(Error::Invalid(format!("learning rate must be positive, got {lr}")));
+                    return Err(Error::Invalid(format!(
+                        "learning rate must be positive, got {lr}"
+                    )));
                 }
                 if batch == 0 {
                     return Err(Error::Invalid("SGD batch size must be ≥ 1".into()));
@@ -151,7 +157,12 @@ impl TrainRun {
                 if r < 2 {
                     return f64::NAN;
                 }
-                let v = self.draws.iter().map(|d| (d.loss[i] - mean[i]).powi(2)).sum::<f64>() / (r - 1) as f64;
+                let v = self
+                    .draws
+                    .iter()
+                    .map(|d| (d.loss[i] - mean[i]).powi(2))
+                    .sum::<f64>()
+                    / (r - 1) as f64;
                 (v / r as f64).sqrt()
             })
             .collect()
@@ -217,17 +228,26 @@ pub fn train(
 ) -> Result<TrainRun> {
     cfg.trainer.validate()?;
     if !(cfg.sigma0 > 0.0 && cfg.sigma0.is_finite()) {
-        return Err(Error::Invalid(format!("σ0 must be positive, got {}", cfg.sigma0)));
+        return Err(Error::Invalid(format!(
+            "σ0 must be positive, got {}",
+            cfg.sigma0
+        )));
     }
     if cfg.draws == 0 {
         return Err(Error::Invalid("need at least one noise draw".into()));
     }
     if cfg.times.is_empty() || cfg.times.windows(2).any(|w| w[1] < w[0]) || cfg.times[0] < 0.0 {
-        return Err(Error::Invalid("recording times must be ascending and ≥ 0".into()));
+        return Err(Error::Invalid(
+            "recording times must be ascending and ≥ 0".into(),
+        ));
     }
     let d = loss.dim();
     if h0.rows() != d || h0.cols() != d {
-        return Err(Error::Shape(format!("optimum Hessian is {}×{}, expected {d}×{d}", h0.rows(), h0.cols())));
+        return Err(Error::Shape(format!(
+            "optimum Hessian is {}×{}, expected {d}×{d}",
+            h0.rows(),
+            h0.cols()
+        )));
     }
     let times = match cfg.trainer {
         Trainer::Flow { .. } => cfg.times.clone(),
@@ -237,7 +257,10 @@ pub fn train(
             it.into_iter().map(|k| k as f64 * lr).collect()
         }
     };
-    progress.start(&format!("training ({})", cfg.trainer.name()), cfg.draws as u64);
+    progress.start(
+        &format!("training ({})", cfg.trainer.name()),
+        cfg.draws as u64,
+    );
     let draws = (0..cfg.draws as u64)
         .into_par_iter()
         .map(|r| {
@@ -247,10 +270,19 @@ pub fn train(
         })
         .collect::<Result<Vec<_>>>();
     progress.finish();
-    Ok(TrainRun { times, draws: draws? })
+    Ok(TrainRun {
+        times,
+        draws: draws?,
+    })
 }
 
-fn run_draw(loss: &PopulationLoss, h0: &DenseMatrix, cfg: &TrainConfig, times: &[f64], r: u64) -> Result<DrawRun> {
+fn run_draw(
+    loss: &PopulationLoss,
+    h0: &DenseMatrix,
+    cfg: &TrainConfig,
+    times: &[f64],
+    r: u64,
+) -> Result<DrawRun> {
     let star = loss.teacher().params();
     let delta0 = initial_noise(star.len(), cfg.sigma0, cfg.seed, r);
     let theta0: Vec<f64> = star.iter().zip(&delta0).map(|(a, b)| a + b).collect();
@@ -263,7 +295,7 @@ fn run_draw(loss: &PopulationLoss, h0: &DenseMatrix, cfg: &TrainConfig, times: &
         }
         Trainer::Sgd { lr, batch } => {
             let mut next = SampleSource::Fresh {
-                rng: stream(cfg.seed, SGD_STREAM + r),
+                rng: Box::new(stream(cfg.seed, SGD_STREAM + r)),
                 batch,
             };
             discrete(loss, theta0, times, lr, &mut next)?
@@ -280,11 +312,19 @@ fn run_draw(loss: &PopulationLoss, h0: &DenseMatrix, cfg: &TrainConfig, times: &
 
 enum SampleSource {
     Fixed(Vec<f64>),
-    Fresh { rng: crate::rng::Rng, batch: usize },
+    Fresh {
+        rng: Box<crate::rng::Rng>,
+        batch: usize,
+    },
 }
 
 /// Gradient of `½ (1/n) Σ_i (y_s(x_i) − y_t(x_i))²` over the rows of `x`.
-fn sample_gradient(loss: &PopulationLoss, theta: &[f64], x: &[f64], grad: &mut [f64]) -> Result<()> {
+fn sample_gradient(
+    loss: &PopulationLoss,
+    theta: &[f64],
+    x: &[f64],
+    grad: &mut [f64],
+) -> Result<()> {
     let teacher = loss.teacher();
     let student = teacher.with_params(theta)?;
     let g = teacher.activation().function();
@@ -330,7 +370,13 @@ pub fn flow_checkpoints(
     Ok((thetas, losses))
 }
 
-fn discrete(loss: &PopulationLoss, mut theta: Vec<f64>, times: &[f64], lr: f64, src: &mut SampleSource) -> Result<Trace> {
+fn discrete(
+    loss: &PopulationLoss,
+    mut theta: Vec<f64>,
+    times: &[f64],
+    lr: f64,
+    src: &mut SampleSource,
+) -> Result<Trace> {
     let ni = loss.teacher().ni();
     let mut grad = vec![0.0; theta.len()];
     let mut out = Vec::with_capacity(times.len());
@@ -342,7 +388,9 @@ fn discrete(loss: &PopulationLoss, mut theta: Vec<f64>, times: &[f64], lr: f64, 
                 SampleSource::Fixed(x) => sample_gradient(loss, &theta, x, &mut grad)?,
                 SampleSource::Fresh { rng, batch } => {
                     let x: Vec<f64> = (0..*batch * ni)
-                        .map(|_| <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng))
+                        .map(|_| {
+                            <StandardNormal as Distribution<f64>>::sample(&StandardNormal, rng)
+                        })
                         .collect();
                     sample_gradient(loss, &theta, &x, &mut grad)?;
                 }
@@ -354,7 +402,9 @@ fn discrete(loss: &PopulationLoss, mut theta: Vec<f64>, times: &[f64], lr: f64, 
         }
         let l = loss.loss(&theta).map_err(|e| diverged(e, t))?;
         if !l.is_finite() {
-            return Err(Error::Numerical(format!("training diverged (loss not finite at t = {t}); lower the learning rate")));
+            return Err(Error::Numerical(format!(
+                "training diverged (loss not finite at t = {t}); lower the learning rate"
+            )));
         }
         out.push(l);
     }
@@ -363,7 +413,9 @@ fn discrete(loss: &PopulationLoss, mut theta: Vec<f64>, times: &[f64], lr: f64, 
 
 fn diverged(e: Error, t: f64) -> Error {
     match e {
-        Error::Invalid(_) => Error::Numerical(format!("training diverged (non-finite parameters by t = {t}); lower the learning rate")),
+        Error::Invalid(_) => Error::Numerical(format!(
+            "training diverged (non-finite parameters by t = {t}); lower the learning rate"
+        )),
         other => other,
     }
 }
@@ -374,9 +426,30 @@ const A: [[f64; 6]; 7] = [
     [0.2, 0.0, 0.0, 0.0, 0.0, 0.0],
     [3.0 / 40.0, 9.0 / 40.0, 0.0, 0.0, 0.0, 0.0],
     [44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0, 0.0, 0.0, 0.0],
-    [19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0, 0.0, 0.0],
-    [9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0, 49.0 / 176.0, -5103.0 / 18656.0, 0.0],
-    [35.0 / 384.0, 0.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0],
+    [
+        19372.0 / 6561.0,
+        -25360.0 / 2187.0,
+        64448.0 / 6561.0,
+        -212.0 / 729.0,
+        0.0,
+        0.0,
+    ],
+    [
+        9017.0 / 3168.0,
+        -355.0 / 33.0,
+        46732.0 / 5247.0,
+        49.0 / 176.0,
+        -5103.0 / 18656.0,
+        0.0,
+    ],
+    [
+        35.0 / 384.0,
+        0.0,
+        500.0 / 1113.0,
+        125.0 / 192.0,
+        -2187.0 / 6784.0,
+        11.0 / 84.0,
+    ],
 ];
 /// 5th-order minus 4th-order weights.
 const E: [f64; 7] = [
@@ -409,7 +482,9 @@ pub(crate) fn flow(
     loss.loss_and_gradient(&theta, &mut k[0])?;
     k[0].iter_mut().for_each(|v| *v = -*v);
     // Initial step: a tenth of 1/‖H₀‖ (row-sum bound), adapted from there.
-    let hmax = (0..d).map(|i| h0.row(i).iter().map(|v| v.abs()).sum::<f64>()).fold(0.0, f64::max);
+    let hmax = (0..d)
+        .map(|i| h0.row(i).iter().map(|v| v.abs()).sum::<f64>())
+        .fold(0.0, f64::max);
     let mut h = 0.1 / hmax.max(1e-300);
     let (mut t, mut steps, mut rejected) = (0.0, 0usize, 0usize);
     let mut out = Vec::with_capacity(times.len());
@@ -451,8 +526,10 @@ pub(crate) fn flow(
             let e_2 = crate::gaussian::dot(&err, &err).sqrt();
             let d_2 = crate::gaussian::dot(&delta, &delta).sqrt();
             let ratio = (e_h / (rtol * d_h + 1e-300)).max(e_2 / (rtol * d_2 + 1e-300));
-            if !ratio.is_finite() && !(e_h == 0.0 && e_2 == 0.0) {
-                return Err(Error::Numerical(format!("gradient flow error estimate not finite at t = {t}")));
+            if !(ratio.is_finite() || (e_h == 0.0 && e_2 == 0.0)) {
+                return Err(Error::Numerical(format!(
+                    "gradient flow error estimate not finite at t = {t}"
+                )));
             }
             if ratio <= 1.0 || e_2 == 0.0 {
                 t = if last { target } else { t + hs };
@@ -464,7 +541,11 @@ pub(crate) fn flow(
             } else {
                 rejected += 1;
             }
-            let fac = if ratio > 0.0 { 0.9 * ratio.powf(-0.2) } else { 5.0 };
+            let fac = if ratio > 0.0 {
+                0.9 * ratio.powf(-0.2)
+            } else {
+                5.0
+            };
             let hn = hs * fac.clamp(0.2, 5.0);
             if !last || ratio > 1.0 {
                 h = hn;

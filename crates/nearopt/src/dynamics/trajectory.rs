@@ -26,13 +26,17 @@ pub fn population_hessian_at(loss: &PopulationLoss, theta: &[f64]) -> Result<Den
             let gp = loss.gradient(&p)?;
             p[j] = theta[j] - FD_STEP;
             let gm = loss.gradient(&p)?;
-            Ok(gp.iter().zip(&gm).map(|(a, b)| (a - b) / (2.0 * FD_STEP)).collect::<Vec<f64>>())
+            Ok(gp
+                .iter()
+                .zip(&gm)
+                .map(|(a, b)| (a - b) / (2.0 * FD_STEP))
+                .collect::<Vec<f64>>())
         })
         .collect::<Result<Vec<_>>>()?;
     let mut h = DenseMatrix::zeros(d, d);
-    for i in 0..d {
-        for j in 0..d {
-            h.set(i, j, 0.5 * (cols[j][i] + cols[i][j]));
+    for (i, ci) in cols.iter().enumerate() {
+        for (j, cj) in cols.iter().enumerate() {
+            h.set(i, j, 0.5 * (cj[i] + ci[j]));
         }
     }
     Ok(h)
@@ -61,7 +65,13 @@ pub struct HessianCheckpoint {
 
 /// Summarises the Hessian at `theta` (time `t`, loss `l`), following the `rank0`-th largest
 /// eigenvalue.
-pub fn checkpoint(loss: &PopulationLoss, theta: &[f64], t: f64, l: f64, rank0: usize) -> Result<HessianCheckpoint> {
+pub fn checkpoint(
+    loss: &PopulationLoss,
+    theta: &[f64],
+    t: f64,
+    l: f64,
+    rank0: usize,
+) -> Result<HessianCheckpoint> {
     let h = population_hessian_at(loss, theta)?;
     let eig = symmetric_eigenvalues(&h)?;
     let d = eig.len();
@@ -69,9 +79,17 @@ pub fn checkpoint(loss: &PopulationLoss, theta: &[f64], t: f64, l: f64, rank0: u
     let tolerance = 1e-7 * amax;
     let rank = eig.iter().filter(|v| v.abs() > tolerance).count();
     let lambda_tracked = eig[d - rank0.clamp(1, d)];
-    let smallest_positive = eig.iter().copied().find(|v| *v > tolerance).unwrap_or(f64::NAN);
+    let smallest_positive = eig
+        .iter()
+        .copied()
+        .find(|v| *v > tolerance)
+        .unwrap_or(f64::NAN);
     let most_negative = eig[0].min(0.0);
-    let most_negative = if most_negative < -tolerance { most_negative } else { 0.0 };
+    let most_negative = if most_negative < -tolerance {
+        most_negative
+    } else {
+        0.0
+    };
     Ok(HessianCheckpoint {
         t,
         loss: l,
