@@ -209,9 +209,7 @@ fn quadratic_rank_follows_eq14() {
             let name = format!("quadratic {ni}x{nh}");
             let r = decided_rank(&name, &h, &ev);
             assert_eq!(r, eq14(ni, nh), "{name}: rank vs Eq. 14");
-            // The derivation's count r·Ni − r(r−1)/2 + r... for r = min(Ni, Nh), plus (Ni − r)
-            // directions of A only when r = Ni: see docs/verification.md. Independently, the span
-            // of the Jacobian on 200 generic inputs.
+            // Independently: the span of the Jacobian rows on 200 generic inputs.
             assert_eq!(
                 sampled_jacobian_rank(&net, 200),
                 r,
