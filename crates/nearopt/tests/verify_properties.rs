@@ -116,6 +116,11 @@ proptest! {
             perm.swap(i, (s >> 33) as usize % (i + 1));
         }
         let moved = net.permute_hidden(&perm).unwrap();
+        // Not a permutation: refused with an error, never a panic.
+        prop_assert!(net.permute_hidden(&vec![nh; nh]).is_err());
+        if nh > 1 {
+            prop_assert!(net.permute_hidden(&vec![0; nh]).is_err());
+        }
         for m in 0..nh {
             prop_assert_eq!(moved.w1_row(m), net.w1_row(perm[m]));
             prop_assert_eq!(moved.w2()[m], net.w2()[perm[m]]);
