@@ -15,6 +15,9 @@
 //!    with network outputs computed here. Step `h = 1e-4`: truncation ≈ 1e-8, rounding
 //!    ≈ 1e-16 · L / h² ≈ 1e-8; tolerance `2e-7 · (1 + max|H|)`.
 
+// Matrix code reads clearest with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use nearopt::hessian::sampled::{gaussian_inputs, sampled_hessian};
 use nearopt::teacher::{sample_teacher, WeightDistribution};
 use nearopt::{Activation, Network, PopulationHessian};

@@ -10,6 +10,9 @@
 //! * Hessian = Fisher information (Appendix D): `F = E[(y − f(x))² ∇f ∇fᵀ]` with
 //!   `y ~ N(f(x), 1)`, estimated with the noise drawn here, checked the same way.
 
+// Matrix code reads clearest with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use nearopt::hessian::sampled::{sampled_jacobian, sampled_outer_product};
 use nearopt::hessian::DenseMatrix;
 use nearopt::teacher::{sample_teacher, WeightDistribution};

@@ -12,6 +12,9 @@
 //! Tolerances: exact equality where only data move; `1e-12 · max|H|` where the same moments are
 //! recomputed in another order.
 
+// Matrix code reads clearest with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use nearopt::hessian::{DenseMatrix, HessianOperator};
 use nearopt::{Activation, Network, PopulationHessian};
 use proptest::prelude::*;

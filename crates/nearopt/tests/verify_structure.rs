@@ -15,6 +15,9 @@
 //! Rank decisions use the default tolerance `λ_max · D · ε` and, to be sure the decision is not a
 //! rounding accident, require the gap `smallest kept / largest dropped` to exceed 1e4.
 
+// Matrix code reads clearest with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use nearopt::hessian::sampled::sampled_jacobian;
 use nearopt::hessian::DenseMatrix;
 use nearopt::spectrum::{rank, symmetric_eigenvalues};

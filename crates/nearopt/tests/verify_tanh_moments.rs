@@ -7,6 +7,9 @@
 //! reference is exact to rounding (≈ 1e-15). Tolerance: `1e-11 · (1 + |K|)`. Gauss–Hermite at
 //! 192 nodes misses this by up to ~1e-7 (the bug fixed in `gaussian::expect2`).
 
+// Matrix code reads clearest with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use nearopt::gaussian::Cov2;
 use nearopt::Activation;
 
