@@ -10,15 +10,15 @@ at the optimum H = E[J J^T] with J = dy/dtheta, theta = W1 row by row, then W2 (
 
     dy/dW1[m][n] = a_m g'(z_m) x_n,   dy/dW2[k] = g(z_k),   z = W1 x,  a = W2.
 
-Write x = Q s + P t with Q (Ni x r) an orthonormal basis of the span of the W1 rows (QR of W1^T),
+Write x = Q s + P t with Q (Ni x r) an orthonormal basis of the span of the W1 rows (SVD of W1^T),
 P its orthogonal complement, s ~ N(0, I_r) and t ~ N(0, I) independent. z = W1 Q s depends on s
 only, so the complement is integrated analytically:
 
     E[f(s) x_n x_q] = E[f(s) (Qs)_n (Qs)_q] + (I - Q Q^T)_nq E[f(s)],   E[f(s) x_n] = E[f(s) (Qs)_n],
 
 and the remaining r-dimensional expectations (r <= Nh <= 3) are computed by tensor-product
-Gauss-Hermite quadrature (probabilists' nodes; for tanh, whose poles at i*pi/2 slow
-Gauss-Hermite down, the trapezoid rule on [-9, 9]) directly on the products of derivatives: no
+Gauss-Hermite quadrature (probabilists' nodes; for erf and tanh, where Gauss-Hermite converges
+slowly, the trapezoid rule on [-9, 9]) directly on the products of derivatives: no
 integration by parts, no bivariate moment formulas.
 """
 
@@ -79,12 +79,17 @@ def default_nodes(act, w1=None):
         deg = len(act["coefficients"]) - 1
         # Integrand degree in s is at most 2*(deg-1) + 2 = 2*deg; GH with N nodes is exact to 2N-1.
         return max(deg + 2, 4)
-    if kind == "erf":
-        return 80
-    # tanh: poles at z = i*pi/2 make Gauss-Hermite converge slowly, so the trapezoid rule on
-    # [-L, L] is used (error ~ exp(-2 pi d / h) for a strip of half-width d = pi / (2 max|w_m|)).
+    # erf and tanh: the trapezoid rule on [-L, L] (Gauss-Hermite converges slowly for tanh,
+    # whose poles at z = i*pi/2 bound a strip of half-width d = pi / (2 max|w_m|), and for erf
+    # once the Gaussian factors exp(-|w_m|^2 s^2 / 2) get narrow). Trapezoid error: about
+    # exp(-2 pi d / h) for tanh and exp(-2 pi^2 / (alpha h^2)) for a Gaussian exp(-alpha s^2 / 2),
+    # alpha <= 1 + 2 max|w_m|^2; h is chosen to make both exponents exceed 40.
     wmax = 1.0 if w1 is None else max(float(np.max(np.linalg.norm(w1, axis=1))), 1e-3)
-    h = min(0.1, (2.0 * math.pi) * (math.pi / (2.0 * wmax)) / 40.0)
+    h = min(
+        0.1,
+        (2.0 * math.pi) * (math.pi / (2.0 * wmax)) / 40.0,
+        math.pi / math.sqrt(20.0 * (1.0 + 2.0 * wmax * wmax)),
+    )
     return int(math.ceil(2.0 * TRAP_HALF_WIDTH / h)) + 1
 
 
@@ -93,7 +98,7 @@ TRAP_HALF_WIDTH = 9.0  # phi(9) ~ 1e-18: the truncated tails are negligible
 
 def rule_1d(act, nodes):
     """Nodes and weights of a 1-D rule for E[f(s)], s ~ N(0, 1)."""
-    if act["kind"] == "tanh":
+    if act["kind"] in ("tanh", "erf"):
         x = np.linspace(-TRAP_HALF_WIDTH, TRAP_HALF_WIDTH, nodes)
         w = (x[1] - x[0]) * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
         return x, w
@@ -107,15 +112,22 @@ def reference_hessian(w1, w2, act, nodes):
     if nh > 3:
         fail(f"the reference handles Nh <= 3 hidden units, got Nh = {nh}")
     g, dg = activation_functions(act)
-    q, _ = np.linalg.qr(w1.T)  # Ni x r, r = min(Ni, Nh); span contains every W1 row
+    # Orthonormal basis of the row space of W1 (left singular vectors of W1^T with nonzero
+    # singular values; any basis containing the row space would do, a smaller one is faster).
+    u, sv, _ = np.linalg.svd(w1.T, full_matrices=False)
+    keep = sv > (sv.max() if sv.size else 0.0) * 1e-13
+    q = u[:, keep] if keep.any() else np.zeros((ni, 0))
     r = q.shape[1]
     comp = np.eye(ni) - q @ q.T  # projector on the orthogonal complement
     x1, w1d = rule_1d(act, nodes)
-    grids = np.meshgrid(*([x1] * r), indexing="ij")
-    s = np.stack([gr.ravel() for gr in grids])  # r x P
-    wts = np.ones(s.shape[1])
-    for wg in np.meshgrid(*([w1d] * r), indexing="ij"):
-        wts = wts * wg.ravel()
+    if r == 0:  # W1 = 0: z = 0 for every x, one node suffices
+        s, wts = np.zeros((0, 1)), np.ones(1)
+    else:
+        grids = np.meshgrid(*([x1] * r), indexing="ij")
+        s = np.stack([gr.ravel() for gr in grids])  # r x P
+        wts = np.ones(s.shape[1])
+        for wg in np.meshgrid(*([w1d] * r), indexing="ij"):
+            wts = wts * wg.ravel()
     d = nh * ni + nh
     h = np.zeros((d, d))
     chunk = 200_000

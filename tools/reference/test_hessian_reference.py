@@ -31,7 +31,7 @@ ACTS = [
 def nets(seed):
     rng = np.random.default_rng(seed)
     for ni, nh in [(5, 3), (2, 3), (4, 1), (3, 2)]:
-        w1 = rng.standard_normal((nh, ni)) / math.sqrt(ni) * 1.3
+        w1 = rng.standard_normal((nh, ni)) / math.sqrt(ni) * 1.8
         w2 = rng.standard_normal(nh)
         yield w1, w2
 

@@ -55,7 +55,8 @@ fn random_network(g: &mut Gen, activation: Value, ni: usize, nh: usize, scale: f
     json!({"activation": activation, "w1": w1, "w2": w2})
 }
 
-/// The cases: every activation, shapes with Nh < Ni, Nh = Ni and Nh > Ni (the reference takes Nh ≤ 3).
+/// The cases: every activation, shapes with Nh < Ni, Nh = Ni and Nh > Ni (the reference takes
+/// Nh ≤ 3), and degenerate networks (a repeated row, a zero row).
 fn cases() -> Vec<(String, Value)> {
     let mut g = Gen(0x5EED_2026_0A0B_0C0D);
     let mut out = Vec::new();
@@ -84,6 +85,27 @@ fn cases() -> Vec<(String, Value)> {
             ));
         }
     }
+    // Degenerate geometry: two identical rows (c² = q1·q2) and a zero row (q = 0), where
+    // Cholesky factors and closed forms hit their edge cases.
+    for (name, act) in [
+        ("erf", json!({"kind": "erf"})),
+        ("tanh", json!({"kind": "tanh"})),
+        (
+            "cubic",
+            json!({"kind": "polynomial", "coefficients": [0.3, 1.0, -0.4, 0.2]}),
+        ),
+    ] {
+        let mut net = random_network(&mut g, act, 3, 3, 1.0);
+        let row0 = net["w1"][0].clone();
+        net["w1"][1] = row0;
+        net["w1"][2] = json!([0.0, 0.0, 0.0]);
+        out.push((format!("{name}-degenerate"), net));
+    }
+    // W1 = 0: every pre-activation vanishes (q = c = 0).
+    out.push((
+        "tanh-zero-w1".into(),
+        json!({"activation": {"kind": "tanh"}, "w1": [[0.0, 0.0], [0.0, 0.0]], "w2": [0.7, -1.1]}),
+    ));
     out
 }
 
