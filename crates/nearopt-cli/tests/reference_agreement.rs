@@ -166,80 +166,105 @@ fn numbers(v: &Value) -> Vec<f64> {
         .collect()
 }
 
+/// Runs both commands and the reference on one network; returns the worst relative disagreement.
+fn check_case(dir: &Path, script: &Path, name: &str, net: &Value) -> f64 {
+    let mut worst: f64 = 0.0;
+    let file = dir.join(format!("{name}.json"));
+    std::fs::write(&file, serde_json::to_string(&net).unwrap()).unwrap();
+    let npy = dir.join(format!("{name}.npy"));
+    let spec: Value = serde_json::from_str(&run(
+        Command::new(env!("CARGO_BIN_EXE_nearopt"))
+            .args(["spectrum", "--network"])
+            .arg(&file)
+            .arg("--json"),
+        "nearopt spectrum",
+    ))
+    .expect("spectrum --json prints one JSON object");
+    run(
+        Command::new(env!("CARGO_BIN_EXE_nearopt"))
+            .args(["hessian", "--network"])
+            .arg(&file)
+            .arg("--out")
+            .arg(&npy),
+        "nearopt hessian",
+    );
+    let reference: Value = serde_json::from_str(&run(
+        Command::new("python3").arg(&script).arg(&file),
+        "the NumPy reference",
+    ))
+    .expect("the reference prints JSON");
+
+    let ref_eigs = numbers(&reference["eigenvalues"]);
+    let d = ref_eigs.len();
+    let lmax = ref_eigs[d - 1];
+    assert!(lmax > 0.0, "{name}: reference λ_max = {lmax}");
+    assert_eq!(spec["dimension"].as_u64(), Some(d as u64), "{name}");
+    let eigs = numbers(&spec["eigenvalues"]);
+    assert_eq!(eigs.len(), d, "{name}");
+    assert!(eigs.windows(2).all(|w| w[0] <= w[1]), "{name}: ascending");
+    for (i, (a, b)) in eigs.iter().zip(&ref_eigs).enumerate() {
+        let rel = (a - b).abs() / lmax;
+        worst = worst.max(rel);
+        assert!(
+            rel < TOL,
+            "{name}: eigenvalue {i}: cli {a} vs reference {b}"
+        );
+    }
+    let (rows, cols, h) = read_npy(&npy);
+    assert_eq!((rows, cols), (d, d), "{name}: Hessian shape");
+    let ref_h: Vec<Vec<f64>> = reference["hessian"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(numbers)
+        .collect();
+    for i in 0..d {
+        for j in 0..d {
+            let rel = (h[i * d + j] - ref_h[i][j]).abs() / lmax;
+            worst = worst.max(rel);
+            assert!(
+                rel < TOL,
+                "{name}: H[{i}][{j}]: cli {} vs reference {}",
+                h[i * d + j],
+                ref_h[i][j]
+            );
+        }
+    }
+    // The spectrum command's rank follows INTERFACE.md's default tolerance λ_max·D·ε.
+    let tol = eigs[d - 1] * d as f64 * f64::EPSILON;
+    let rank = eigs.iter().filter(|&&e| e > tol).count();
+    assert_eq!(spec["rank"].as_u64(), Some(rank as u64), "{name}: rank");
+    worst
+}
+
 #[test]
 fn cli_spectrum_and_hessian_agree_with_the_numpy_reference() {
     let dir = std::env::temp_dir().join(format!("nearopt-refagree-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let script = repo_root().join("tools/reference/hessian_reference.py");
-    let mut worst: f64 = 0.0;
-    for (name, net) in cases() {
-        let file = dir.join(format!("{name}.json"));
-        std::fs::write(&file, serde_json::to_string(&net).unwrap()).unwrap();
-        let npy = dir.join(format!("{name}.npy"));
-        let spec: Value = serde_json::from_str(&run(
-            Command::new(env!("CARGO_BIN_EXE_nearopt"))
-                .args(["spectrum", "--network"])
-                .arg(&file)
-                .arg("--json"),
-            "nearopt spectrum",
-        ))
-        .expect("spectrum --json prints one JSON object");
-        run(
-            Command::new(env!("CARGO_BIN_EXE_nearopt"))
-                .args(["hessian", "--network"])
-                .arg(&file)
-                .arg("--out")
-                .arg(&npy),
-            "nearopt hessian",
-        );
-        let reference: Value = serde_json::from_str(&run(
-            Command::new("python3").arg(&script).arg(&file),
-            "the NumPy reference",
-        ))
-        .expect("the reference prints JSON");
-
-        let ref_eigs = numbers(&reference["eigenvalues"]);
-        let d = ref_eigs.len();
-        let lmax = ref_eigs[d - 1];
-        assert!(lmax > 0.0, "{name}: reference λ_max = {lmax}");
-        assert_eq!(spec["dimension"].as_u64(), Some(d as u64), "{name}");
-        let eigs = numbers(&spec["eigenvalues"]);
-        assert_eq!(eigs.len(), d, "{name}");
-        assert!(eigs.windows(2).all(|w| w[0] <= w[1]), "{name}: ascending");
-        for (i, (a, b)) in eigs.iter().zip(&ref_eigs).enumerate() {
-            let rel = (a - b).abs() / lmax;
-            worst = worst.max(rel);
-            assert!(
-                rel < TOL,
-                "{name}: eigenvalue {i}: cli {a} vs reference {b}"
-            );
-        }
-        let (rows, cols, h) = read_npy(&npy);
-        assert_eq!((rows, cols), (d, d), "{name}: Hessian shape");
-        let ref_h: Vec<Vec<f64>> = reference["hessian"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(numbers)
+    let cases = cases();
+    // Two workers (the reference's quadrature is the slow part); a failed check panics its
+    // worker, and the scope re-raises the panic here.
+    let worst = std::thread::scope(|sc| {
+        let workers: Vec<_> = (0..2)
+            .map(|w| {
+                let (dir, script, cases) = (&dir, &script, &cases);
+                sc.spawn(move || {
+                    cases
+                        .iter()
+                        .skip(w)
+                        .step_by(2)
+                        .map(|(name, net)| check_case(dir, script, name, net))
+                        .fold(0.0f64, f64::max)
+                })
+            })
             .collect();
-        for i in 0..d {
-            for j in 0..d {
-                let rel = (h[i * d + j] - ref_h[i][j]).abs() / lmax;
-                worst = worst.max(rel);
-                assert!(
-                    rel < TOL,
-                    "{name}: H[{i}][{j}]: cli {} vs reference {}",
-                    h[i * d + j],
-                    ref_h[i][j]
-                );
-            }
-        }
-        // The spectrum command's rank follows INTERFACE.md's default tolerance λ_max·D·ε.
-        let tol = eigs[d - 1] * d as f64 * f64::EPSILON;
-        let rank = eigs.iter().filter(|&&e| e > tol).count();
-        assert_eq!(spec["rank"].as_u64(), Some(rank as u64), "{name}: rank");
-    }
+        workers
+            .into_iter()
+            .map(|h| h.join().expect("a reference check failed"))
+            .fold(0.0f64, f64::max)
+    });
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!("worst relative disagreement with the reference: {worst:.2e}");
 }
