@@ -191,10 +191,11 @@ fn activations() -> Vec<Activation> {
 #[test]
 fn population_hessian_is_the_second_derivative_of_the_population_loss() {
     for (k, act) in activations().into_iter().enumerate() {
+        // A larger shape (D = 48) exercises the parallel dense assembly of the library.
         let shapes: &[(usize, usize)] = if matches!(act, Activation::Tanh) {
             &[(2, 2)]
         } else {
-            &[(3, 2), (2, 3)]
+            &[(3, 2), (2, 3), (5, 8)]
         };
         for &(ni, nh) in shapes {
             let net = sample_teacher(
