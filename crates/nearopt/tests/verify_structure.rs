@@ -10,7 +10,8 @@
 //!   inputs (a route that never uses the Stein reduction);
 //! * cubic networks: rank ≤ the effective-parameter bound `C(Ni+3, 3) − 1` (`c0 = 0`;
 //!   `C(Ni+3, 3)` with `c0 ≠ 0`), attained by wide networks;
-//! * erf networks: full rank where float64 can decide it (`λ_min/λ_max ≫ D·ε`).
+//! * erf networks: full rank where float64 can decide it (`λ_min/λ_max ≫ D·ε`);
+//! * the NTK route of `sampled_outer_eigenvalues` (n < D) = the spectrum of `JᵀJ/n` (Jacobi).
 //!
 //! Rank decisions use the default tolerance `λ_max · D · ε` and, to be sure the decision is not a
 //! rounding accident, require the gap `smallest kept / largest dropped` to exceed 1e4.
@@ -284,5 +285,28 @@ fn erf_is_full_rank_where_float64_can_tell() {
         );
         assert_eq!(decided_rank(&format!("erf {ni}x{nh}"), &h, &ev), d);
         eprintln!("erf {ni}x{nh}: full rank {d}, λ_min/λ_max = {ratio:.3e}");
+    }
+}
+
+#[test]
+fn ntk_route_gives_the_outer_product_spectrum_when_samples_are_few() {
+    // n < D: sampled_outer_eigenvalues goes through the n×n NTK Gram JJᵀ/n; its D eigenvalues
+    // must be those of the D×D matrix JᵀJ/n on the same inputs (Jacobi here), the D − n extra
+    // ones zero.
+    for (k, act) in [Activation::Erf, Activation::Quadratic { epsilon: 0.5 }]
+        .into_iter()
+        .enumerate()
+    {
+        let net = teacher(act.clone(), 4, 6, 800 + k as u64);
+        let (d, n) = (net.dim(), 12);
+        let via_ntk = nearopt::hessian::sampled::sampled_outer_eigenvalues(&net, n, 3).unwrap();
+        let outer = nearopt::hessian::sampled::sampled_outer_product(&net, n, 3).unwrap();
+        let direct = jacobi_eigenvalues(outer.as_slice().to_vec(), d);
+        assert_eq!(via_ntk.len(), d);
+        let scale = direct[d - 1];
+        for (a, b) in via_ntk.iter().zip(&direct) {
+            assert!((a - b).abs() < 1e-11 * scale, "{act:?}: {a} vs {b}");
+        }
+        assert!(via_ntk[d - n - 1].abs() < 1e-11 * scale && via_ntk[d - n] > 1e-6 * scale);
     }
 }
