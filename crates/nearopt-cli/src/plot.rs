@@ -85,7 +85,13 @@ where
     let e = |err: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("plotting {}: {err:?}", fig.id);
     root.fill(&WHITE).map_err(e)?;
     let ((x0, x1), (y0, y1)) = extent(fig);
-    let label = |l: &str, log: bool| if log { format!("log10 {l}") } else { l.to_string() };
+    let label = |l: &str, log: bool| {
+        if log {
+            format!("log10 {l}")
+        } else {
+            l.to_string()
+        }
+    };
     let mut chart = ChartBuilder::on(root)
         .caption(&fig.title, ("sans-serif", 22))
         .margin(15)
@@ -106,21 +112,32 @@ where
     for (i, s) in fig.series.iter().enumerate() {
         let c = COLORS[i % COLORS.len()];
         match s {
-            Series::Histogram { label, edges, density } => {
+            Series::Histogram {
+                label,
+                edges,
+                density,
+            } => {
                 let bars = edges.windows(2).zip(density).map(|(w, &d)| {
-                    Rectangle::new([(tx(w[0], lx), y0.max(0.0)), (tx(w[1], lx), tx(d, ly))], c.mix(0.3).filled())
+                    Rectangle::new(
+                        [(tx(w[0], lx), y0.max(0.0)), (tx(w[1], lx), tx(d, ly))],
+                        c.mix(0.3).filled(),
+                    )
                 });
                 chart
                     .draw_series(bars)
                     .map_err(e)?
                     .label(label.as_str())
-                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], c.mix(0.5).filled()));
+                    .legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 5), (x + 15, y + 5)], c.mix(0.5).filled())
+                    });
                 let mut step = Vec::new();
                 for (w, &d) in edges.windows(2).zip(density) {
                     step.push((tx(w[0], lx), tx(d, ly)));
                     step.push((tx(w[1], lx), tx(d, ly)));
                 }
-                chart.draw_series(LineSeries::new(step, c.stroke_width(1))).map_err(e)?;
+                chart
+                    .draw_series(LineSeries::new(step, c.stroke_width(1)))
+                    .map_err(e)?;
             }
             Series::Line { label, x, y } => {
                 let pts: Vec<(f64, f64)> = x
@@ -133,7 +150,9 @@ where
                     .draw_series(LineSeries::new(pts, c.stroke_width(2)))
                     .map_err(e)?
                     .label(label.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], c.stroke_width(2)));
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 15, y)], c.stroke_width(2))
+                    });
             }
             Series::Points { label, x, y } => {
                 let pts: Vec<(f64, f64)> = x
@@ -177,17 +196,25 @@ pub fn svg(fig: &Figure) -> Result<String> {
 /// that keeps the `.png` extension, then renamed).
 pub fn write_png(fig: &Figure, path: &Path) -> Result<()> {
     register_font()?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .ok_or_else(|| anyhow!("cannot write {}: not a file path", path.display()))?;
-    let tmp = dir.join(format!(".tmp{}-{}", std::process::id(), name.to_string_lossy()));
+    let tmp = dir.join(format!(
+        ".tmp{}-{}",
+        std::process::id(),
+        name.to_string_lossy()
+    ));
     let result = (|| -> Result<()> {
         {
             let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
             draw(&root, fig)?;
         }
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot move the output into place at {}", path.display()))
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot move the output into place at {}", path.display()))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -202,13 +229,21 @@ pub fn csv(fig: &Figure) -> String {
     let q = |l: &str| format!("\"{}\"", l.replace('"', "\"\""));
     for series in &fig.series {
         match series {
-            Series::Histogram { label, edges, density } => {
+            Series::Histogram {
+                label,
+                edges,
+                density,
+            } => {
                 for (w, d) in edges.windows(2).zip(density) {
                     s.push_str(&format!("{},histogram,{},{},{}\n", q(label), w[0], w[1], d));
                 }
             }
             Series::Line { label, x, y } | Series::Points { label, x, y } => {
-                let kind = if matches!(series, Series::Line { .. }) { "line" } else { "points" };
+                let kind = if matches!(series, Series::Line { .. }) {
+                    "line"
+                } else {
+                    "points"
+                };
                 for (a, b) in x.iter().zip(y) {
                     s.push_str(&format!("{},{kind},{a},,{b}\n", q(label)));
                 }

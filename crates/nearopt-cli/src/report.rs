@@ -176,8 +176,10 @@ pub fn html(config: &Value, claims: &[Claim], figures: &[Figure], elapsed_s: f64
             esc(c)
         ));
     }
-    h.push_str("</table>\n<p>Derivations and evidence: <code>docs/derivations.md</code>, \
-                <code>docs/theory.md</code>.</p>\n<h2>Figures</h2>\n");
+    h.push_str(
+        "</table>\n<p>Derivations and evidence: <code>docs/derivations.md</code>, \
+                <code>docs/theory.md</code>.</p>\n<h2>Figures</h2>\n",
+    );
     for f in figures {
         let ff = FigureFiles::of(&f.id);
         h.push_str(&format!(

@@ -8,23 +8,41 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn temp_dir(tag: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("nearopt-reproduce-test-{tag}-{}", std::process::id()));
+    let p = std::env::temp_dir().join(format!(
+        "nearopt-reproduce-test-{tag}-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&p);
     p
 }
 
 fn nearopt(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_nearopt")).args(args).output().expect("binary runs")
+    Command::new(env!("CARGO_BIN_EXE_nearopt"))
+        .args(args)
+        .output()
+        .expect("binary runs")
 }
 
 #[test]
 fn quick_report_is_complete_and_matches_the_library() {
     let dir = temp_dir("quick");
     let out = dir.join("nested/report");
-    let o = nearopt(&["reproduce", "--quick", "--seed", "7", "--out", out.to_str().unwrap()]);
-    assert!(o.status.success(), "reproduce failed: {}", String::from_utf8_lossy(&o.stderr));
+    let o = nearopt(&[
+        "reproduce",
+        "--quick",
+        "--seed",
+        "7",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.success(),
+        "reproduce failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
-    let summary: Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["nearopt_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(summary["config"]["quick"], true);
     assert_eq!(summary["config"]["seed"], 7);
@@ -32,19 +50,34 @@ fn quick_report_is_complete_and_matches_the_library() {
     assert!(claims.len() >= 20, "only {} claims", claims.len());
     for c in claims {
         let id = c["id"].as_str().unwrap();
-        assert!(id.starts_with("fig") || id.starts_with("eq"), "claim id {id}");
+        assert!(
+            id.starts_with("fig") || id.starts_with("eq"),
+            "claim id {id}"
+        );
         for key in ["figure", "section", "claim", "statistic", "note"] {
             assert!(c[key].is_string(), "claim {id} lacks string {key}");
         }
-        assert!(c["value"].is_number() && c["threshold"].is_number(), "claim {id} numbers");
+        assert!(
+            c["value"].is_number() && c["threshold"].is_number(),
+            "claim {id} numbers"
+        );
         let v = c["verdict"].as_str().unwrap();
         assert!(
             ["reproduced", "reproduced with correction", "not reproduced"].contains(&v),
             "verdict {v}"
         );
     }
-    for fig in ["fig2a", "fig2b", "fig4", "fig5", "fig6a", "fig6b", "fig7a", "fig7b"] {
-        assert!(summary["figures"].as_array().unwrap().iter().any(|f| f["id"] == fig), "{fig} missing");
+    for fig in [
+        "fig2a", "fig2b", "fig4", "fig5", "fig6a", "fig6b", "fig7a", "fig7b",
+    ] {
+        assert!(
+            summary["figures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["id"] == fig),
+            "{fig} missing"
+        );
     }
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     for f in summary["figures"].as_array().unwrap() {
@@ -54,16 +87,33 @@ fn quick_report_is_complete_and_matches_the_library() {
             assert!(bytes.len() > 100, "{name} is nearly empty");
             match key {
                 "png" => assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{name} is not a PNG"),
-                "svg" => assert!(String::from_utf8_lossy(&bytes).contains("<svg"), "{name} is not SVG"),
-                _ => assert!(bytes.starts_with(b"series,kind,x,x_hi,y\n"), "{name} header"),
+                "svg" => assert!(
+                    String::from_utf8_lossy(&bytes).contains("<svg"),
+                    "{name} is not SVG"
+                ),
+                _ => assert!(
+                    bytes.starts_with(b"series,kind,x,x_hi,y\n"),
+                    "{name} header"
+                ),
             }
         }
-        assert!(html.contains(f["png"].as_str().unwrap()), "index.html does not show {}", f["id"]);
+        assert!(
+            html.contains(f["png"].as_str().unwrap()),
+            "index.html does not show {}",
+            f["id"]
+        );
     }
     for c in claims {
-        assert!(html.contains(c["id"].as_str().unwrap()), "index.html lacks claim {}", c["id"]);
+        assert!(
+            html.contains(c["id"].as_str().unwrap()),
+            "index.html lacks claim {}",
+            c["id"]
+        );
     }
-    assert!(html.contains("Eq. 12") && html.contains("Eq. 13"), "corrections missing");
+    assert!(
+        html.contains("Eq. 12") && html.contains("Eq. 13"),
+        "corrections missing"
+    );
     // No temporary files left behind.
     for e in std::fs::read_dir(&out).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
@@ -77,7 +127,12 @@ fn quick_report_is_complete_and_matches_the_library() {
     assert_eq!(lib.claims.len(), claims.len());
     for (a, b) in lib.claims.iter().zip(claims) {
         assert_eq!(a.id, b["id"].as_str().unwrap());
-        assert_eq!(a.value, b["value"].as_f64().unwrap(), "claim {} value differs", a.id);
+        assert_eq!(
+            a.value,
+            b["value"].as_f64().unwrap(),
+            "claim {} value differs",
+            a.id
+        );
         assert_eq!(serde_json::to_value(a.verdict).unwrap(), b["verdict"]);
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -98,11 +153,25 @@ fn bad_configurations_are_refused_without_output() {
         let cfg = dir.join(format!("c{i}.json"));
         std::fs::write(&cfg, text).unwrap();
         let out = dir.join(format!("out{i}"));
-        let o = nearopt(&["reproduce", "--quick", "--config", cfg.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let o = nearopt(&[
+            "reproduce",
+            "--quick",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
         assert!(!o.status.success(), "{text} accepted");
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains(expect), "{text}: error {err:?} does not name {expect}");
-        assert_eq!(err.trim().lines().count(), 1, "{text}: error not one line: {err:?}");
+        assert!(
+            err.contains(expect),
+            "{text}: error {err:?} does not name {expect}"
+        );
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "{text}: error not one line: {err:?}"
+        );
         assert!(!out.exists(), "{text}: output written");
     }
     let _ = std::fs::remove_dir_all(&dir);

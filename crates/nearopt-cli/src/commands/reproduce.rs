@@ -33,7 +33,10 @@ struct Bars {
 
 impl Progress for Bars {
     fn start(&self, name: &str, total: u64) {
-        let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
         bar.set_style(
             indicatif::ProgressStyle::with_template("{msg:32} [{bar:30}] {pos}/{len} {elapsed}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -61,17 +64,31 @@ impl Progress for Bars {
 
 /// The effective configuration: the paper's (or `--quick`) defaults, overridden key by key by
 /// `--config`, then by `--seed`.
-pub fn effective_config(quick: bool, file: Option<&Path>, seed: Option<u64>) -> Result<ReproduceConfig> {
-    let base = if quick { ReproduceConfig::quick() } else { ReproduceConfig::paper() };
+pub fn effective_config(
+    quick: bool,
+    file: Option<&Path>,
+    seed: Option<u64>,
+) -> Result<ReproduceConfig> {
+    let base = if quick {
+        ReproduceConfig::quick()
+    } else {
+        ReproduceConfig::paper()
+    };
     let mut value = serde_json::to_value(&base)?;
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read --config {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read --config {}", path.display()))?;
         let over: Value = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("--config {}: not valid JSON: {e}", path.display()))?;
         let Value::Object(over) = over else {
-            bail!("--config {}: expected a JSON object of configuration keys", path.display());
+            bail!(
+                "--config {}: expected a JSON object of configuration keys",
+                path.display()
+            );
         };
-        let Value::Object(map) = &mut value else { unreachable!("config serialises to an object") };
+        let Value::Object(map) = &mut value else {
+            unreachable!("config serialises to an object")
+        };
         for (k, v) in over {
             if !map.contains_key(&k) {
                 bail!("--config {}: unknown key `{k}`", path.display());
@@ -79,8 +96,8 @@ pub fn effective_config(quick: bool, file: Option<&Path>, seed: Option<u64>) -> 
             map.insert(k, v);
         }
     }
-    let mut cfg: ReproduceConfig = serde_json::from_value(value)
-        .map_err(|e| anyhow::anyhow!("--config: {e}"))?;
+    let mut cfg: ReproduceConfig =
+        serde_json::from_value(value).map_err(|e| anyhow::anyhow!("--config: {e}"))?;
     if quick {
         cfg.quick = true;
     }
@@ -95,12 +112,18 @@ pub fn effective_config(quick: bool, file: Option<&Path>, seed: Option<u64>) -> 
 pub fn run(args: Args) -> Result<()> {
     let cfg = effective_config(args.quick, args.config.as_deref(), args.seed)?;
     if args.out.exists() && !args.out.is_dir() {
-        bail!("--out {}: exists and is not a directory", args.out.display());
+        bail!(
+            "--out {}: exists and is not a directory",
+            args.out.display()
+        );
     }
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create --out {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create --out {}", args.out.display()))?;
     plot::register_font()?;
     let started = std::time::Instant::now();
-    let bars = Bars { bar: Mutex::new(None) };
+    let bars = Bars {
+        bar: Mutex::new(None),
+    };
     let output = experiments::run_all(&cfg, &bars)?;
     let elapsed = started.elapsed().as_secs_f64();
     let mut files = Vec::new();
@@ -118,7 +141,10 @@ pub fn run(args: Args) -> Result<()> {
         claims: &output.claims,
         figures: &files,
     };
-    write_atomic(&args.out.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    write_atomic(
+        &args.out.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
     write_atomic(
         &args.out.join("index.html"),
         report::html(&config, &output.claims, &output.figures, elapsed).as_bytes(),

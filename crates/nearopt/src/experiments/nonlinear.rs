@@ -148,7 +148,9 @@ pub fn figure4(cfg: &ReproduceConfig, progress: &dyn Progress) -> Result<Output>
         }
         bulk_median.push(median(&lower));
         top.push(mean(&per.iter().map(|p| p.top).collect::<Vec<_>>()));
-        sep.push(mean(&per.iter().map(|p| p.top / p.second).collect::<Vec<_>>()));
+        sep.push(mean(
+            &per.iter().map(|p| p.top / p.second).collect::<Vec<_>>(),
+        ));
         upper.push(median(&up));
     }
     let last = sizes.len() - 1;
