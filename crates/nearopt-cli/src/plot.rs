@@ -169,10 +169,17 @@ where
             }
         }
     }
-    let scatter = fig.series.iter().any(|s| matches!(s, Series::Points { .. }));
+    let scatter = fig
+        .series
+        .iter()
+        .any(|s| matches!(s, Series::Points { .. }));
     chart
         .configure_series_labels()
-        .position(if scatter { SeriesLabelPosition::UpperLeft } else { SeriesLabelPosition::UpperRight })
+        .position(if scatter {
+            SeriesLabelPosition::UpperLeft
+        } else {
+            SeriesLabelPosition::UpperRight
+        })
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font(("sans-serif", 15))
