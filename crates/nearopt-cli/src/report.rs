@@ -148,12 +148,12 @@ pub fn html(config: &Value, claims: &[Claim], figures: &[Figure], elapsed_s: f64
     );
     for c in claims {
         let (class, text) = verdict_class(c.verdict);
-        let place = [c.figure.as_str(), c.section.as_str()]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .map(|s| esc(s))
-            .collect::<Vec<_>>()
-            .join(", §");
+        let place = match (c.figure.is_empty(), c.section.is_empty()) {
+            (false, false) => format!("{}, §{}", esc(&c.figure), esc(&c.section)),
+            (false, true) => esc(&c.figure),
+            (true, false) => format!("§{}", esc(&c.section)),
+            (true, true) => String::new(),
+        };
         h.push_str(&format!(
             "<tr class=\"{class}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{} = {} \
              (threshold {})</td><td>{text}</td><td>{}</td></tr>\n",
