@@ -189,7 +189,7 @@ fn check_case(dir: &Path, script: &Path, name: &str, net: &Value) -> f64 {
         "nearopt hessian",
     );
     let reference: Value = serde_json::from_str(&run(
-        Command::new("python3").arg(&script).arg(&file),
+        Command::new("python3").arg(script).arg(&file),
         "the NumPy reference",
     ))
     .expect("the reference prints JSON");
