@@ -57,6 +57,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "t_max")]
     steps: Option<u64>,
     /// Final time [default: when Eq. 7's long-time law has fallen by 6 decades, at most 2e4/λ_max].
+    /// Tanh moments come from quadrature (~ms per gradient): give a short --t-max for tanh.
     #[arg(long, allow_hyphen_values = true)]
     t_max: Option<f64>,
     /// Relative tolerance of the flow integrator (in the loss norm).
