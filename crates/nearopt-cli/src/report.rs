@@ -166,11 +166,13 @@ pub fn html(config: &Value, claims: &[Claim], figures: &[Figure], elapsed_s: f64
             esc(&c.note)
         ));
     }
-    h.push_str(
-        "</table>\n<p>Figure 3 (learning dynamics near the optimum, Eq. 7) is not part of this build: \
-         the dynamics experiment (<code>nearopt::dynamics</code>) had not landed when the report was \
-         built.</p>\n",
-    );
+    h.push_str("</table>\n");
+    if !claims.iter().any(|c| c.id.starts_with("fig3")) {
+        h.push_str(
+            "<p>Figure 3 (learning dynamics near the optimum, Eq. 7) was switched off in this run's \
+             configuration (<code>\"dynamics\": false</code>).</p>\n",
+        );
+    }
     h.push_str(
         "<h2>Corrections to printed formulas</h2>\n<table><tr><th>where</th><th>printed</th>\
                 <th>correct</th></tr>\n",

@@ -38,6 +38,9 @@ pub struct ReproduceConfig {
     pub chi_hidden: Vec<usize>,
     /// Figure 6: input size used for the network whose Hessian is built.
     pub chi_inputs: usize,
+    /// Figure 3: run the learning-dynamics experiment (`dynamics::figure3`, its paper or quick
+    /// configuration, seeded with `seed`).
+    pub dynamics: bool,
     /// Figure 6: teachers per `Nh`.
     pub chi_teachers: usize,
     /// Figure 7: shapes `(Ni, Nh)` for the B block.
@@ -87,6 +90,7 @@ impl ReproduceConfig {
             erf_teachers: 8,
             chi_hidden: vec![3, 100],
             chi_inputs: 2,
+            dynamics: true,
             chi_teachers: 4000,
             mp_shapes: vec![(30, 30), (100, 30)],
             mp_teachers: 400,

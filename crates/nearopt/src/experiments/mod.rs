@@ -152,5 +152,15 @@ pub fn run_all(config: &ReproduceConfig, progress: &dyn Progress) -> Result<Outp
     out.extend(blocks::figure7(config, progress)?);
     out.extend(spectra::figures8_9(config, progress)?);
     out.extend(ranks::ranks(config, progress)?);
+    if config.dynamics {
+        let mut fig3 = if config.quick {
+            crate::dynamics::figure3::Figure3Config::quick()
+        } else {
+            crate::dynamics::figure3::Figure3Config::paper()
+        };
+        fig3.seed = config.seed;
+        let f = crate::dynamics::figure3::run(&fig3, progress)?;
+        out.extend(Output { figures: f.figures, claims: f.claims });
+    }
     Ok(out)
 }
