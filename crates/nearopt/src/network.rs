@@ -178,6 +178,7 @@ impl Network {
     }
 
     /// The network with hidden units reordered: unit `m` of the result is unit `perm[m]` of self.
+    /// Rejects a `perm` that is not a permutation of `0..Nh`.
     pub fn permute_hidden(&self, perm: &[usize]) -> Result<Self> {
         if perm.len() != self.nh {
             return Err(Error::Shape(format!(
@@ -185,6 +186,16 @@ impl Network {
                 perm.len(),
                 self.nh
             )));
+        }
+        let mut seen = vec![false; self.nh];
+        for (m, &p) in perm.iter().enumerate() {
+            if p >= self.nh || seen[p] {
+                return Err(Error::Invalid(format!(
+                    "not a permutation of 0..{}: entry {m} is {p}",
+                    self.nh
+                )));
+            }
+            seen[p] = true;
         }
         let w1 = perm.iter().flat_map(|&p| self.w1_row(p).to_vec()).collect();
         let w2 = perm.iter().map(|&p| self.w2[p]).collect();

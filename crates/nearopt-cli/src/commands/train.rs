@@ -1,10 +1,482 @@
-//! `nearopt train` (being built: see the issue tracker).
+//! `nearopt train`: students started at `teacher + N(0, σ0²)` noise on every parameter, trained by
+//! gradient flow on the exact population loss, full-batch GD on a fixed sample or online SGD; the
+//! exact population loss on a log-spaced time grid against paper Eq. 7,
+//! `⟨L(t)⟩ = σ0²/2 Tr(e^{−2Ht} H)`, and the long-time law `α e^{−2 λ_min t}`.
+//!
+//! Writes `DIR/loss.csv`, `DIR/loss.svg` and `DIR/summary.json`.
+
+use crate::io::{read_network, write_atomic, write_atomic_with};
+use anyhow::{bail, Context, Result};
+use nearopt::dynamics::predict::{fitted_decay_rate, Prediction};
+use nearopt::dynamics::train::{log_time_grid, train, TrainConfig, Trainer};
+use nearopt::dynamics::PopulationLoss;
+use nearopt::experiments::Progress;
+use nearopt::teacher::{sample_teacher, WeightDistribution};
+use nearopt::{Activation, Network, PopulationHessian};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Options of `nearopt train`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Teacher network file (otherwise a teacher is sampled from --activation, --ni, --nh, --seed).
+    #[arg(long, conflicts_with_all = ["activation", "ni", "nh", "epsilon", "coefficients"])]
+    network: Option<PathBuf>,
+    /// Activation of a sampled teacher: linear, quadratic, polynomial, erf or tanh.
+    #[arg(long)]
+    activation: Option<String>,
+    /// ε of the quadratic activation g = x + ε x² [default: 1].
+    #[arg(long)]
+    epsilon: Option<f64>,
+    /// Coefficients c0,c1,... of the polynomial activation.
+    #[arg(long, allow_hyphen_values = true)]
+    coefficients: Option<String>,
+    /// Inputs Ni of a sampled teacher.
+    #[arg(long)]
+    ni: Option<usize>,
+    /// Hidden units Nh of a sampled teacher.
+    #[arg(long)]
+    nh: Option<usize>,
+    /// Standard deviation σ0 of the initial noise on every parameter.
+    #[arg(long, default_value_t = 1e-3, allow_hyphen_values = true)]
+    sigma0: f64,
+    /// Trainer: flow (gradient flow, RK45), gd (full-batch GD on --samples inputs) or sgd.
+    #[arg(long, default_value = "flow")]
+    trainer: String,
+    /// Learning rate of gd/sgd (time per iteration).
+    #[arg(long, allow_hyphen_values = true)]
+    lr: Option<f64>,
+    /// Mini-batch size of sgd.
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Sample size of gd.
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Iterations of gd/sgd (t_max = steps × lr).
+    #[arg(long, conflicts_with = "t_max")]
+    steps: Option<u64>,
+    /// Final time [default: when Eq. 7's long-time law has fallen by 6 decades, at most 2e4/λ_max].
+    /// Tanh moments come from quadrature (~ms per gradient): give a short --t-max for tanh.
+    #[arg(long, allow_hyphen_values = true)]
+    t_max: Option<f64>,
+    /// Relative tolerance of the flow integrator (in the loss norm).
+    #[arg(long, default_value_t = 1e-6)]
+    rtol: f64,
+    /// Number of noise draws.
+    #[arg(long, default_value_t = 100)]
+    draws: usize,
+    /// Log-spaced recording times.
+    #[arg(long, default_value_t = 40)]
+    grid_points: usize,
+    /// Seed of the teacher (stream 0) and of every training stream.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn activation(args: &Args) -> Result<Activation> {
+    let Some(kind) = &args.activation else {
+        bail!("give --network FILE or --activation with --ni and --nh");
+    };
+    let kind = kind.trim().to_ascii_lowercase();
+    if args.epsilon.is_some() && kind != "quadratic" {
+        bail!("--epsilon only applies to --activation quadratic (got `{kind}`)");
+    }
+    if args.coefficients.is_some() && kind != "polynomial" {
+        bail!("--coefficients only applies to --activation polynomial (got `{kind}`)");
+    }
+    Ok(match kind.as_str() {
+        "linear" => Activation::Linear,
+        "erf" => Activation::Erf,
+        "tanh" => Activation::Tanh,
+        "quadratic" => Activation::Quadratic {
+            epsilon: args.epsilon.unwrap_or(1.0),
+        },
+        "polynomial" => {
+            let Some(text) = &args.coefficients else {
+                bail!("--activation polynomial needs --coefficients c0,c1,...,cn");
+            };
+            let coefficients = text
+                .split(',')
+                .enumerate()
+                .map(|(i, c)| match c.trim().parse::<f64>() {
+                    Ok(v) if v.is_finite() => Ok(v),
+                    _ => bail!(
+                        "--coefficients entry {i} (`{}`) is not a finite number",
+                        c.trim()
+                    ),
+                })
+                .collect::<Result<Vec<f64>>>()?;
+            Activation::Polynomial { coefficients }
+        }
+        other => bail!(
+            "unknown --activation `{other}` (expected linear, quadratic, polynomial, erf or tanh)"
+        ),
+    })
+}
+
+fn teacher(args: &Args) -> Result<Network> {
+    if let Some(p) = &args.network {
+        return read_network(p);
+    }
+    let act = activation(args)?;
+    let (Some(ni), Some(nh)) = (args.ni, args.nh) else {
+        bail!("--activation needs --ni and --nh");
+    };
+    Ok(sample_teacher(
+        act,
+        ni,
+        nh,
+        WeightDistribution::Normal,
+        args.seed,
+        0,
+    )?)
+}
+
+fn trainer(args: &Args) -> Result<Trainer> {
+    let t = args.trainer.trim().to_ascii_lowercase();
+    let unused = |flag: &str, set: bool| -> Result<()> {
+        if set {
+            bail!("{flag} does not apply to --trainer {t}");
+        }
+        Ok(())
+    };
+    match t.as_str() {
+        "flow" => {
+            unused("--lr", args.lr.is_some())?;
+            unused("--batch", args.batch.is_some())?;
+            unused("--samples", args.samples.is_some())?;
+            unused("--steps", args.steps.is_some())?;
+            Ok(Trainer::Flow {
+                rtol: args.rtol,
+                max_steps: 10_000_000,
+            })
+        }
+        "gd" => {
+            unused("--batch", args.batch.is_some())?;
+            let (Some(lr), Some(samples)) = (args.lr, args.samples) else {
+                bail!("--trainer gd needs --lr and --samples");
+            };
+            Ok(Trainer::Gd { lr, samples })
+        }
+        "sgd" => {
+            unused("--samples", args.samples.is_some())?;
+            let (Some(lr), Some(batch)) = (args.lr, args.batch) else {
+                bail!("--trainer sgd needs --lr and --batch");
+            };
+            Ok(Trainer::Sgd { lr, batch })
+        }
+        other => bail!("unknown --trainer `{other}` (expected flow, gd or sgd)"),
+    }
+}
+
+/// Progress bar on stderr (drawn only on a terminal).
+struct Bar(Mutex<Option<indicatif::ProgressBar>>);
+
+impl Progress for Bar {
+    fn start(&self, name: &str, total: u64) {
+        let b = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg} {bar:30} {pos}/{len} [{elapsed_precise}]",
+        ) {
+            b.set_style(style);
+        }
+        b.set_message(name.to_string());
+        if let Ok(mut g) = self.0.lock() {
+            *g = Some(b);
+        }
+    }
+    fn inc(&self, n: u64) {
+        if let Ok(g) = self.0.lock() {
+            if let Some(b) = g.as_ref() {
+                b.inc(n);
+            }
+        }
+    }
+    fn finish(&self) {
+        if let Ok(mut g) = self.0.lock() {
+            if let Some(b) = g.take() {
+                b.finish_and_clear();
+            }
+        }
+    }
+}
 
 /// Runs `nearopt train`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`nearopt train` is not built yet")
+pub fn run(args: Args) -> Result<()> {
+    let tr = trainer(&args)?;
+    let net = teacher(&args)?;
+    if !(args.sigma0 > 0.0 && args.sigma0.is_finite()) {
+        bail!("--sigma0 must be a positive number, got {}", args.sigma0);
+    }
+    if args.draws == 0 {
+        bail!("--draws must be at least 1");
+    }
+    if args.grid_points < 2 {
+        bail!("--grid-points must be at least 2");
+    }
+    if args.out.exists() && !args.out.is_dir() {
+        bail!("--out {} exists and is not a directory", args.out.display());
+    }
+    let h0 = PopulationHessian::at_optimum(&net).dense()?;
+    let pred = Prediction::new(&h0)?;
+    let t_max = match (args.t_max, args.steps, &tr) {
+        (Some(t), _, _) => {
+            if !(t > 0.0 && t.is_finite()) {
+                bail!("--t-max must be a positive number, got {t}");
+            }
+            t
+        }
+        (None, Some(s), Trainer::Gd { lr, .. } | Trainer::Sgd { lr, .. }) => {
+            if s == 0 {
+                bail!("--steps must be at least 1");
+            }
+            s as f64 * lr
+        }
+        _ => (6.0 * std::f64::consts::LN_10 / (2.0 * pred.lambda_min)).min(2e4 / pred.lambda_max),
+    };
+    let mut times = log_time_grid(1e-4 * t_max, t_max, args.grid_points)?;
+    times.extend((0..12).map(|i| t_max * (0.5 + 0.5 * i as f64 / 11.0)));
+    times.sort_by(f64::total_cmp);
+    times.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * t_max);
+    let cfg = TrainConfig {
+        sigma0: args.sigma0,
+        trainer: tr.clone(),
+        times,
+        draws: args.draws,
+        seed: args.seed,
+    };
+    let loss = PopulationLoss::new(&net);
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create --out {}", args.out.display()))?;
+    let run = train(&loss, &h0, &cfg, &Bar(Mutex::new(None)))?;
+    let times = &run.times;
+    let n = times.len();
+    let mean = run.mean_loss();
+    let se = run.mean_loss_stderr();
+    let (q10, q50, q90) = (
+        run.loss_quantile(0.1),
+        run.loss_quantile(0.5),
+        run.loss_quantile(0.9),
+    );
+    let eq7: Vec<f64> = times.iter().map(|&t| pred.eq7(args.sigma0, t)).collect();
+    let asym = pred.asymptote(times[n - 1], mean[n - 1]);
+    let asymptote: Vec<f64> = times.iter().map(|&t| asym(t)).collect();
+    let p0 = pred.projections(&run.draws[0].delta0);
+    let quad0: Vec<f64> = times
+        .iter()
+        .map(|&t| pred.quadratic_model(&p0, t))
+        .collect();
+    let t_end = times[n - 1];
+    let rate = fitted_decay_rate(times, &mean, 0.5 * t_end, t_end).ok();
+    let eq7_dev = mean
+        .iter()
+        .zip(&eq7)
+        .map(|(m, e)| (m - e).abs() / e)
+        .fold(0.0, f64::max);
+
+    write_atomic_with(&args.out.join("loss.csv"), |w| {
+        writeln!(
+            w,
+            "t,mean,stderr,q10,median,q90,eq7,asymptote,draw0,draw0_quadratic_model"
+        )?;
+        for i in 0..n {
+            writeln!(
+                w,
+                "{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e}",
+                times[i],
+                mean[i],
+                se[i],
+                q10[i],
+                q50[i],
+                q90[i],
+                eq7[i],
+                asymptote[i],
+                run.draws[0].loss[i],
+                quad0[i]
+            )?;
+        }
+        Ok(())
+    })?;
+    plot(
+        &args.out.join("loss.svg"),
+        times,
+        &mean,
+        &eq7,
+        &asymptote,
+        &net,
+        &args,
+        tr.name(),
+    )?;
+    let summary = serde_json::json!({
+        "activation": net.activation(),
+        "ni": net.ni(),
+        "nh": net.nh(),
+        "dim": net.dim(),
+        "trainer": tr.name(),
+        "lr": args.lr,
+        "batch": args.batch,
+        "samples": args.samples,
+        "rtol": if tr.name() == "flow" { Some(args.rtol) } else { None },
+        "sigma0": args.sigma0,
+        "draws": args.draws,
+        "seed": args.seed,
+        "noise_streams": format!("stream(seed, {} + draw)", nearopt::dynamics::train::NOISE_STREAM),
+        "t_max": t_end,
+        "rank": pred.rank,
+        "lambda_min": pred.lambda_min,
+        "lambda_max": pred.lambda_max,
+        "fitted_rate": rate,
+        "two_lambda_min": 2.0 * pred.lambda_min,
+        "rate_relative_deviation": rate.map(|r| r / (2.0 * pred.lambda_min) - 1.0),
+        "eq7_max_relative_deviation": eq7_dev,
+        "mean_steps_per_draw": run.draws.iter().map(|d| d.steps as f64).sum::<f64>() / args.draws as f64,
+    });
+    write_atomic(
+        &args.out.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
+    println!(
+        "λ_min = {:.6e}, fitted late-time rate = {}, 2 λ_min = {:.6e}, max |mean − Eq. 7|/Eq. 7 = {:.3e}; wrote {}",
+        pred.lambda_min,
+        rate.map_or("n/a".into(), |r| format!("{r:.6e}")),
+        2.0 * pred.lambda_min,
+        eq7_dev,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// A log-y SVG of the loss curves, written directly (SVG text needs no font files, unlike a
+/// plotters backend).
+#[allow(clippy::too_many_arguments)]
+fn plot(
+    path: &Path,
+    t: &[f64],
+    mean: &[f64],
+    eq7: &[f64],
+    asym: &[f64],
+    net: &Network,
+    args: &Args,
+    trainer: &str,
+) -> Result<()> {
+    use std::fmt::Write as _;
+    let pts: Vec<usize> = (1..t.len())
+        .filter(|&i| mean[i] > 0.0 && eq7[i] > 0.0 && asym[i] > 0.0)
+        .collect();
+    if pts.is_empty() {
+        bail!("no positive losses to plot");
+    }
+    let ys = pts.iter().flat_map(|&i| [mean[i], eq7[i], asym[i]]);
+    let (lo, hi) = ys.fold((f64::INFINITY, 0.0f64), |(a, b), y| (a.min(y), b.max(y)));
+    let (d_lo, d_hi) = (
+        lo.log10().floor(),
+        hi.log10().ceil().max(lo.log10().floor() + 1.0),
+    );
+    let t_end = t[t.len() - 1];
+    let (w, h, l, r, top, bot) = (800.0, 560.0, 80.0, 20.0, 40.0, 50.0);
+    let x = |v: f64| l + (w - l - r) * v / t_end;
+    let y = |v: f64| top + (h - top - bot) * (d_hi - v.log10()) / (d_hi - d_lo);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="13">"#
+    );
+    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="24" text-anchor="middle" font-size="16">{} Ni={} Nh={}, {trainer}, σ0={:e}, {} draws</text>"#,
+        w / 2.0,
+        net.activation().name(),
+        net.ni(),
+        net.nh(),
+        args.sigma0,
+        args.draws
+    );
+    let _ = writeln!(
+        s,
+        r#"<rect x="{l}" y="{top}" width="{}" height="{}" fill="none" stroke="black"/>"#,
+        w - l - r,
+        h - top - bot
+    );
+    let mut dd = d_lo;
+    while dd <= d_hi {
+        let yy = y(10f64.powf(dd));
+        let _ = writeln!(
+            s,
+            r#"<line x1="{l}" x2="{}" y1="{yy}" y2="{yy}" stroke="lightgray"/><text x="{}" y="{}" text-anchor="end">1e{dd}</text>"#,
+            w - r,
+            l - 6.0,
+            yy + 4.0
+        );
+        dd += 1.0;
+    }
+    for k in 0..=5 {
+        let tv = t_end * k as f64 / 5.0;
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="middle">{tv:.3}</text>"#,
+            x(tv),
+            h - bot + 18.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="{}" text-anchor="middle">t</text>"#,
+        w / 2.0,
+        h - 10.0
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="18" y="{}" text-anchor="middle" transform="rotate(-90 18 {})">population loss</text>"#,
+        h / 2.0,
+        h / 2.0
+    );
+    let line = |s: &mut String, v: &[f64], colour: &str| {
+        let p: Vec<String> = pts
+            .iter()
+            .map(|&i| format!("{:.2},{:.2}", x(t[i]), y(v[i])))
+            .collect();
+        let _ = writeln!(
+            s,
+            r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
+            p.join(" ")
+        );
+    };
+    line(&mut s, eq7, "red");
+    line(&mut s, asym, "black");
+    for &i in &pts {
+        let _ = writeln!(
+            s,
+            r#"<circle cx="{:.2}" cy="{:.2}" r="3" fill="blue"/>"#,
+            x(t[i]),
+            y(mean[i])
+        );
+    }
+    for (k, (label, colour)) in [
+        ("simulated mean", "blue"),
+        ("Eq. 7", "red"),
+        ("α exp(−2 λ_min t)", "black"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let yy = top + 20.0 + 18.0 * k as f64;
+        let _ = writeln!(
+            s,
+            r#"<line x1="{}" x2="{}" y1="{yy}" y2="{yy}" stroke="{colour}" stroke-width="3"/><text x="{}" y="{}">{label}</text>"#,
+            w - r - 190.0,
+            w - r - 170.0,
+            w - r - 164.0,
+            yy + 4.0
+        );
+    }
+    s.push_str("</svg>\n");
+    write_atomic(path, s.as_bytes())
 }

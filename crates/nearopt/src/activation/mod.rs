@@ -64,7 +64,7 @@ pub trait ActivationFn: Send + Sync {
     fn derivative(&self, order: usize, x: f64) -> f64;
 
     /// `K_ab` for `(z1, z2) ~ N(0, cov)`. Default: Gauss–Hermite quadrature, order raised until
-    /// successive rules agree to 1e-12 relative (at most 192² nodes; about 1e-11 for tanh).
+    /// successive rules agree to 1e-12 relative (see [`expect2`]: Gauss–Hermite, then the trapezoid rule).
     fn pair_moments(&self, cov: Cov2) -> PairMoments {
         let q = expect2(cov, 1e-12, |a, b| {
             let ga = [

@@ -111,3 +111,56 @@ impl Progress for NoProgress {
     fn inc(&self, _n: u64) {}
     fn finish(&self) {}
 }
+
+pub mod blocks;
+pub mod common;
+pub mod config;
+pub mod nonlinear;
+pub mod ranks;
+pub mod spectra;
+
+pub use config::ReproduceConfig;
+
+use crate::error::Result;
+
+/// Everything an experiment run produced: plot-ready figures and checked claims.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Output {
+    /// The figures, in report order.
+    pub figures: Vec<Figure>,
+    /// The claims, in report order.
+    pub claims: Vec<Claim>,
+}
+
+impl Output {
+    /// Appends another output.
+    pub fn extend(&mut self, other: Output) {
+        self.figures.extend(other.figures);
+        self.claims.extend(other.claims);
+    }
+}
+
+/// Runs every experiment of the paper (Figures 2, 4–9 and the rank claims) with `config`.
+/// Figure 3 (dynamics) is run by the caller from `crate::dynamics` when available.
+pub fn run_all(config: &ReproduceConfig, progress: &dyn Progress) -> Result<Output> {
+    config.validate()?;
+    let mut out = Output::default();
+    out.extend(spectra::figure2(config, progress)?);
+    out.extend(nonlinear::figure4(config, progress)?);
+    out.extend(nonlinear::figure5(config, progress)?);
+    out.extend(blocks::figure6(config, progress)?);
+    out.extend(blocks::figure7(config, progress)?);
+    out.extend(spectra::figures8_9(config, progress)?);
+    out.extend(ranks::ranks(config, progress)?);
+    if config.dynamics {
+        let mut fig3 = if config.quick {
+            crate::dynamics::figure3::Figure3Config::quick()
+        } else {
+            crate::dynamics::figure3::Figure3Config::paper()
+        };
+        fig3.seed = config.seed;
+        let f = crate::dynamics::figure3::run(&fig3, progress)?;
+        out.extend(Output { figures: f.figures, claims: f.claims });
+    }
+    Ok(out)
+}

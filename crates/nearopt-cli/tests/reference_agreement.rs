@@ -1,0 +1,270 @@
+//! The CLI against the independent NumPy reference `tools/reference/hessian_reference.py`.
+//!
+//! Fresh random networks of every activation are drawn here with this file's own generator
+//! (SplitMix64 + Box–Muller; never seen by the library's tests), written as network files, and
+//! `nearopt spectrum --network F --json` and `nearopt hessian --network F --out H.npy` are run on
+//! them. The reference computes `E[J Jᵀ]` by a different route (Gauss–Hermite / trapezoid
+//! quadrature over the span of the `W1` rows, the orthogonal complement integrated analytically,
+//! no Stein reduction); it is converged to ≲ 1e-14 relative (see its self-checks). Both the
+//! eigenvalues and every Hessian entry must agree to `1e-9 · λ_max`.
+//!
+//! The `.npy` file is parsed by hand here (header, dtype `<f8`, C order, shape) so that the check
+//! does not share the CLI's writer.
+
+// Matrix code reads clearest with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Relative agreement demanded (of `λ_max`).
+const TOL: f64 = 1e-9;
+
+/// SplitMix64 with Box–Muller normals: this file's own generator.
+struct Gen(u64);
+
+impl Gen {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform on (0, 1).
+    fn uniform(&mut self) -> f64 {
+        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+    fn normal(&mut self) -> f64 {
+        let (u, v) = (self.uniform(), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+/// A network file's JSON: `W1` entries `N(0, scale²/Ni)`, `W2` entries `N(0, 1)`.
+fn random_network(g: &mut Gen, activation: Value, ni: usize, nh: usize, scale: f64) -> Value {
+    let w1: Vec<Vec<f64>> = (0..nh)
+        .map(|_| {
+            (0..ni)
+                .map(|_| scale * g.normal() / (ni as f64).sqrt())
+                .collect()
+        })
+        .collect();
+    let w2: Vec<f64> = (0..nh).map(|_| g.normal()).collect();
+    json!({"activation": activation, "w1": w1, "w2": w2})
+}
+
+/// The cases: every activation, shapes with Nh < Ni, Nh = Ni and Nh > Ni (the reference takes
+/// Nh ≤ 3), and degenerate networks (a repeated row, a zero row).
+fn cases() -> Vec<(String, Value)> {
+    let mut g = Gen(0x5EED_2026_0A0B_0C0D);
+    let mut out = Vec::new();
+    let shapes = [(4usize, 3usize), (2, 3), (5, 2), (3, 1), (3, 3)];
+    for (i, &(ni, nh)) in shapes.iter().enumerate() {
+        let eps = 0.2 + 1.3 * g.uniform();
+        let c3: Vec<f64> = (0..4).map(|_| g.normal() * 0.6).collect();
+        let c4: Vec<f64> = (0..5).map(|_| g.normal() * 0.5).collect();
+        let scale = 0.6 + 1.2 * g.uniform();
+        let acts = [
+            ("linear", json!({"kind": "linear"})),
+            ("quadratic", json!({"kind": "quadratic", "epsilon": eps})),
+            ("cubic", json!({"kind": "polynomial", "coefficients": c3})),
+            ("quartic", json!({"kind": "polynomial", "coefficients": c4})),
+            ("erf", json!({"kind": "erf"})),
+            ("tanh", json!({"kind": "tanh"})),
+        ];
+        for (name, act) in acts {
+            // tanh's reference quadrature is the slow one: two shapes suffice.
+            if name == "tanh" && i % 2 == 1 {
+                continue;
+            }
+            out.push((
+                format!("{name}-{ni}x{nh}"),
+                random_network(&mut g, act, ni, nh, scale),
+            ));
+        }
+    }
+    // Degenerate geometry: two identical rows (c² = q1·q2) and a zero row (q = 0), where
+    // Cholesky factors and closed forms hit their edge cases.
+    for (name, act) in [
+        ("erf", json!({"kind": "erf"})),
+        ("tanh", json!({"kind": "tanh"})),
+        (
+            "cubic",
+            json!({"kind": "polynomial", "coefficients": [0.3, 1.0, -0.4, 0.2]}),
+        ),
+    ] {
+        let mut net = random_network(&mut g, act, 3, 3, 1.0);
+        let row0 = net["w1"][0].clone();
+        net["w1"][1] = row0;
+        net["w1"][2] = json!([0.0, 0.0, 0.0]);
+        out.push((format!("{name}-degenerate"), net));
+    }
+    // W1 = 0: every pre-activation vanishes (q = c = 0).
+    out.push((
+        "tanh-zero-w1".into(),
+        json!({"activation": {"kind": "tanh"}, "w1": [[0.0, 0.0], [0.0, 0.0]], "w2": [0.7, -1.1]}),
+    ));
+    out
+}
+
+/// Reads a 2-D float64 C-order `.npy` file by hand: `(rows, cols, data)`.
+fn read_npy(path: &Path) -> (usize, usize, Vec<f64>) {
+    let bytes = std::fs::read(path).expect("the .npy file exists");
+    assert_eq!(&bytes[..6], b"\x93NUMPY", "npy magic");
+    let (hlen, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        v => panic!("unknown npy version {v}"),
+    };
+    let header = std::str::from_utf8(&bytes[start..start + hlen]).unwrap();
+    let compact: String = header.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(compact.contains("'descr':'<f8'"), "dtype: {header}");
+    assert!(compact.contains("'fortran_order':False"), "order: {header}");
+    let shape = compact
+        .split("'shape':(")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .expect("shape in header");
+    let dims: Vec<usize> = shape
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(dims.len(), 2, "2-D array: {header}");
+    let data: Vec<f64> = bytes[start + hlen..]
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(data.len(), dims[0] * dims[1], "data length");
+    (dims[0], dims[1], data)
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(cmd: &mut Command, what: &str) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what} runs: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_f64().expect("number"))
+        .collect()
+}
+
+/// Runs both commands and the reference on one network; returns the worst relative disagreement.
+fn check_case(dir: &Path, script: &Path, name: &str, net: &Value) -> f64 {
+    let mut worst: f64 = 0.0;
+    let file = dir.join(format!("{name}.json"));
+    std::fs::write(&file, serde_json::to_string(&net).unwrap()).unwrap();
+    let npy = dir.join(format!("{name}.npy"));
+    let spec: Value = serde_json::from_str(&run(
+        Command::new(env!("CARGO_BIN_EXE_nearopt"))
+            .args(["spectrum", "--network"])
+            .arg(&file)
+            .arg("--json"),
+        "nearopt spectrum",
+    ))
+    .expect("spectrum --json prints one JSON object");
+    run(
+        Command::new(env!("CARGO_BIN_EXE_nearopt"))
+            .args(["hessian", "--network"])
+            .arg(&file)
+            .arg("--out")
+            .arg(&npy),
+        "nearopt hessian",
+    );
+    let reference: Value = serde_json::from_str(&run(
+        Command::new("python3").arg(script).arg(&file),
+        "the NumPy reference",
+    ))
+    .expect("the reference prints JSON");
+
+    let ref_eigs = numbers(&reference["eigenvalues"]);
+    let d = ref_eigs.len();
+    let lmax = ref_eigs[d - 1];
+    assert!(lmax > 0.0, "{name}: reference λ_max = {lmax}");
+    assert_eq!(spec["dimension"].as_u64(), Some(d as u64), "{name}");
+    let eigs = numbers(&spec["eigenvalues"]);
+    assert_eq!(eigs.len(), d, "{name}");
+    assert!(eigs.windows(2).all(|w| w[0] <= w[1]), "{name}: ascending");
+    for (i, (a, b)) in eigs.iter().zip(&ref_eigs).enumerate() {
+        let rel = (a - b).abs() / lmax;
+        worst = worst.max(rel);
+        assert!(
+            rel < TOL,
+            "{name}: eigenvalue {i}: cli {a} vs reference {b}"
+        );
+    }
+    let (rows, cols, h) = read_npy(&npy);
+    assert_eq!((rows, cols), (d, d), "{name}: Hessian shape");
+    let ref_h: Vec<Vec<f64>> = reference["hessian"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(numbers)
+        .collect();
+    for i in 0..d {
+        for j in 0..d {
+            let rel = (h[i * d + j] - ref_h[i][j]).abs() / lmax;
+            worst = worst.max(rel);
+            assert!(
+                rel < TOL,
+                "{name}: H[{i}][{j}]: cli {} vs reference {}",
+                h[i * d + j],
+                ref_h[i][j]
+            );
+        }
+    }
+    // The spectrum command's rank follows INTERFACE.md's default tolerance λ_max·D·ε.
+    let tol = eigs[d - 1] * d as f64 * f64::EPSILON;
+    let rank = eigs.iter().filter(|&&e| e > tol).count();
+    assert_eq!(spec["rank"].as_u64(), Some(rank as u64), "{name}: rank");
+    worst
+}
+
+#[test]
+fn cli_spectrum_and_hessian_agree_with_the_numpy_reference() {
+    let dir = std::env::temp_dir().join(format!("nearopt-refagree-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = repo_root().join("tools/reference/hessian_reference.py");
+    let cases = cases();
+    // Two workers (the reference's quadrature is the slow part); a failed check panics its
+    // worker, and the scope re-raises the panic here.
+    let worst = std::thread::scope(|sc| {
+        let workers: Vec<_> = (0..2)
+            .map(|w| {
+                let (dir, script, cases) = (&dir, &script, &cases);
+                sc.spawn(move || {
+                    cases
+                        .iter()
+                        .skip(w)
+                        .step_by(2)
+                        .map(|(name, net)| check_case(dir, script, name, net))
+                        .fold(0.0f64, f64::max)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|h| h.join().expect("a reference check failed"))
+            .fold(0.0f64, f64::max)
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!("worst relative disagreement with the reference: {worst:.2e}");
+}

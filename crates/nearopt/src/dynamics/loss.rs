@@ -1,0 +1,171 @@
+//! The exact population loss and its gradient at any student (not only at the optimum).
+//!
+//! With `y_s = Σ_m a_m g(s_m·x)` (student) and `y_t = Σ_j â_j g(t_j·x)` (teacher), `x ~ N(0, I)`:
+//!
+//! ```text
+//! L = ½ E[(y_s − y_t)²] = ½ Σ_jk [a_j a_k K00(s_j,s_k) − 2 a_j â_k K00(s_j,t_k) + â_j â_k K00(t_j,t_k)]
+//! ∂L/∂a_k     = Σ_m a_m K00(s_k,s_m) − Σ_j â_j K00(s_k,t_j)
+//! ∂L/∂W1[m][n] = a_m E[(y_s − y_t) g'(z_m) x_n]
+//!             = a_m [Σ_k a_k (s_mn K20(s_m,s_k) + s_kn K11(s_m,s_k)) − Σ_j â_j (s_mn K20(s_m,t_j) + t_jn K11(s_m,t_j))]
+//! ```
+//!
+//! (Stein's lemma `E[x_n F(x)] = E[∂_n F]`), with the pair moments `K_ab` of
+//! [`crate::activation::ActivationFn::pair_moments`]. This is the loss whose quadratic
+//! expansion at the optimum gives paper Eq. 6, `L ≈ ½ δθᵀ H δθ`.
+//!
+//! Precision: `L` is a difference of `O(1)` sums, so its absolute rounding error is about
+//! `1e-16 × Σ|terms|` (≈ 1e-15 for unit-scale networks); losses far below that are noise.
+
+use crate::activation::{ActivationFn, PairMoments};
+use crate::error::{Error, Result};
+use crate::gaussian::Cov2;
+use crate::network::Network;
+
+/// The population loss `L(θ) = ½ E[(y_θ(x) − y_teacher(x))²]` against a fixed teacher, exactly.
+pub struct PopulationLoss {
+    teacher: Network,
+    g: Box<dyn ActivationFn>,
+    /// `Σ_jk â_j â_k K00(t_j, t_k)`, computed once.
+    teacher_energy: f64,
+}
+
+impl PopulationLoss {
+    /// The loss against `teacher` (students share its architecture and activation).
+    pub fn new(teacher: &Network) -> Self {
+        let g = teacher.activation().function();
+        let nh = teacher.nh();
+        let a = teacher.w2();
+        let mut e = 0.0;
+        for j in 0..nh {
+            for k in 0..nh {
+                let m = g.pair_moments(Cov2::of(teacher.w1_row(j), teacher.w1_row(k)));
+                e += a[j] * a[k] * m.k00;
+            }
+        }
+        PopulationLoss {
+            teacher: teacher.clone(),
+            g,
+            teacher_energy: e,
+        }
+    }
+
+    /// The teacher.
+    pub fn teacher(&self) -> &Network {
+        &self.teacher
+    }
+
+    /// Number of parameters `D`.
+    pub fn dim(&self) -> usize {
+        self.teacher.dim()
+    }
+
+    fn check(&self, theta: &[f64]) -> Result<()> {
+        if theta.len() != self.dim() {
+            return Err(Error::Shape(format!(
+                "student has {} parameters, the teacher {}",
+                theta.len(),
+                self.dim()
+            )));
+        }
+        if let Some(i) = theta.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Invalid(format!(
+                "student parameter {i} is not finite"
+            )));
+        }
+        Ok(())
+    }
+
+    /// `L(θ)` (exact; see the module docs).
+    pub fn loss(&self, theta: &[f64]) -> Result<f64> {
+        self.check(theta)?;
+        let (ni, nh) = (self.teacher.ni(), self.teacher.nh());
+        let row = |m: usize| &theta[m * ni..(m + 1) * ni];
+        let a = &theta[nh * ni..];
+        let at = self.teacher.w2();
+        let mut ss = 0.0;
+        let mut st = 0.0;
+        for m in 0..nh {
+            for k in m..nh {
+                let k00 = self.g.pair_moments(Cov2::of(row(m), row(k))).k00;
+                ss += if k == m { 1.0 } else { 2.0 } * a[m] * a[k] * k00;
+            }
+            for (j, aj) in at.iter().enumerate() {
+                let k00 = self
+                    .g
+                    .pair_moments(Cov2::of(row(m), self.teacher.w1_row(j)))
+                    .k00;
+                st += a[m] * aj * k00;
+            }
+        }
+        Ok(0.5 * (ss - 2.0 * st + self.teacher_energy))
+    }
+
+    /// `L(θ)` and `∇L(θ)` (written to `grad`, length `D`), exactly (see the module docs).
+    pub fn loss_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> Result<f64> {
+        self.check(theta)?;
+        if grad.len() != theta.len() {
+            return Err(Error::Shape(format!(
+                "gradient buffer has {} entries, expected {}",
+                grad.len(),
+                theta.len()
+            )));
+        }
+        let (ni, nh) = (self.teacher.ni(), self.teacher.nh());
+        let row = |m: usize| &theta[m * ni..(m + 1) * ni];
+        let a = &theta[nh * ni..];
+        let at = self.teacher.w2();
+        // Student–student moments (m ≤ k computed, the rest by swapping).
+        let mut ssm = vec![PairMoments::default(); nh * nh];
+        for m in 0..nh {
+            for k in m..nh {
+                let pm = self.g.pair_moments(Cov2::of(row(m), row(k)));
+                ssm[m * nh + k] = pm;
+                ssm[k * nh + m] = pm.swapped();
+            }
+        }
+        grad.iter_mut().for_each(|v| *v = 0.0);
+        let mut ss = 0.0;
+        let mut st = 0.0;
+        for m in 0..nh {
+            let u = row(m);
+            // Coefficients of u_n and of the other rows in ∂L/∂W1[m][·] / a_m.
+            let mut cu = 0.0;
+            let (head, tail) = grad.split_at_mut(nh * ni);
+            let gm = &mut head[m * ni..(m + 1) * ni];
+            let mut ga = 0.0;
+            for k in 0..nh {
+                let pm = &ssm[m * nh + k];
+                ss += a[m] * a[k] * pm.k00;
+                ga += a[k] * pm.k00;
+                cu += a[k] * pm.k20;
+                let w = a[k] * pm.k11;
+                for (o, v) in gm.iter_mut().zip(row(k)) {
+                    *o += w * v;
+                }
+            }
+            for (j, aj) in at.iter().enumerate() {
+                let t = self.teacher.w1_row(j);
+                let pm = self.g.pair_moments(Cov2::of(u, t));
+                st += a[m] * aj * pm.k00;
+                ga -= aj * pm.k00;
+                cu -= aj * pm.k20;
+                let w = aj * pm.k11;
+                for (o, v) in gm.iter_mut().zip(t) {
+                    *o -= w * v;
+                }
+            }
+            for (o, un) in gm.iter_mut().zip(u) {
+                *o = a[m] * (*o + cu * un);
+            }
+            tail[m] = ga;
+        }
+        Ok(0.5 * (ss - 2.0 * st + self.teacher_energy))
+    }
+
+    /// `∇L(θ)` alone.
+    pub fn gradient(&self, theta: &[f64]) -> Result<Vec<f64>> {
+        let mut g = vec![0.0; theta.len()];
+        self.loss_and_gradient(theta, &mut g)?;
+        Ok(g)
+    }
+}
