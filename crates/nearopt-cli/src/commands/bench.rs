@@ -147,6 +147,12 @@ pub fn run(args: Args) -> Result<()> {
     if args.repeats == Some(0) {
         bail!("--repeats must be at least 1");
     }
+    if args.numpy && !args.script.is_file() {
+        bail!(
+            "NumPy script {} not found (run from the repository root or pass --script)",
+            args.script.display()
+        );
+    }
     if !args.epsilon.is_finite() {
         bail!("--epsilon must be finite, got {}", args.epsilon);
     }
