@@ -160,7 +160,10 @@ pub fn run_all(config: &ReproduceConfig, progress: &dyn Progress) -> Result<Outp
         };
         fig3.seed = config.seed;
         let f = crate::dynamics::figure3::run(&fig3, progress)?;
-        out.extend(Output { figures: f.figures, claims: f.claims });
+        out.extend(Output {
+            figures: f.figures,
+            claims: f.claims,
+        });
     }
     Ok(out)
 }
