@@ -44,14 +44,23 @@ pub struct Args {
     out: Option<PathBuf>,
 }
 
-/// The activation named by `--activation` with its parameters; rejects parameters that do not
-/// belong to it.
+/// The activation named by `--activation` with its parameters.
 fn activation(args: &Args) -> Result<Activation> {
-    let kind = args.activation.trim().to_ascii_lowercase();
-    if args.epsilon.is_some() && kind != "quadratic" {
+    parse_activation(&args.activation, args.epsilon, args.coefficients.as_deref())
+}
+
+/// The activation named by an `--activation` flag with its `--epsilon` / `--coefficients`
+/// (shared by `teacher` and `train`); rejects parameters that do not belong to it.
+pub(crate) fn parse_activation(
+    kind: &str,
+    epsilon: Option<f64>,
+    coefficients: Option<&str>,
+) -> Result<Activation> {
+    let kind = kind.trim().to_ascii_lowercase();
+    if epsilon.is_some() && kind != "quadratic" {
         bail!("--epsilon only applies to --activation quadratic (got `{kind}`)");
     }
-    if args.coefficients.is_some() && kind != "polynomial" {
+    if coefficients.is_some() && kind != "polynomial" {
         bail!("--coefficients only applies to --activation polynomial (got `{kind}`)");
     }
     Ok(match kind.as_str() {
@@ -59,14 +68,14 @@ fn activation(args: &Args) -> Result<Activation> {
         "erf" => Activation::Erf,
         "tanh" => Activation::Tanh,
         "quadratic" => {
-            let epsilon = args.epsilon.unwrap_or(1.0);
+            let epsilon = epsilon.unwrap_or(1.0);
             if !epsilon.is_finite() {
                 bail!("--epsilon must be a finite number, got {epsilon}");
             }
             Activation::Quadratic { epsilon }
         }
         "polynomial" => {
-            let Some(text) = &args.coefficients else {
+            let Some(text) = coefficients else {
                 bail!("--activation polynomial needs --coefficients c0,c1,...,cn");
             };
             let coefficients = text

@@ -81,41 +81,7 @@ fn activation(args: &Args) -> Result<Activation> {
     let Some(kind) = &args.activation else {
         bail!("give --network FILE or --activation with --ni and --nh");
     };
-    let kind = kind.trim().to_ascii_lowercase();
-    if args.epsilon.is_some() && kind != "quadratic" {
-        bail!("--epsilon only applies to --activation quadratic (got `{kind}`)");
-    }
-    if args.coefficients.is_some() && kind != "polynomial" {
-        bail!("--coefficients only applies to --activation polynomial (got `{kind}`)");
-    }
-    Ok(match kind.as_str() {
-        "linear" => Activation::Linear,
-        "erf" => Activation::Erf,
-        "tanh" => Activation::Tanh,
-        "quadratic" => Activation::Quadratic {
-            epsilon: args.epsilon.unwrap_or(1.0),
-        },
-        "polynomial" => {
-            let Some(text) = &args.coefficients else {
-                bail!("--activation polynomial needs --coefficients c0,c1,...,cn");
-            };
-            let coefficients = text
-                .split(',')
-                .enumerate()
-                .map(|(i, c)| match c.trim().parse::<f64>() {
-                    Ok(v) if v.is_finite() => Ok(v),
-                    _ => bail!(
-                        "--coefficients entry {i} (`{}`) is not a finite number",
-                        c.trim()
-                    ),
-                })
-                .collect::<Result<Vec<f64>>>()?;
-            Activation::Polynomial { coefficients }
-        }
-        other => bail!(
-            "unknown --activation `{other}` (expected linear, quadratic, polynomial, erf or tanh)"
-        ),
-    })
+    super::teacher::parse_activation(kind, args.epsilon, args.coefficients.as_deref())
 }
 
 fn teacher(args: &Args) -> Result<Network> {
