@@ -107,6 +107,10 @@ impl ReproduceConfig {
                 (20, 20),
                 (40, 40),
                 (10, 40),
+                // Few inputs, many hidden units: λ_min/λ_max falls below float64's resolution,
+                // and the report says so instead of claiming a rank deficit.
+                (3, 12),
+                (2, 20),
             ],
         }
     }
