@@ -28,6 +28,7 @@
 
 pub mod activation;
 pub mod dynamics;
+pub mod eigen;
 pub mod error;
 pub mod experiments;
 pub mod gaussian;

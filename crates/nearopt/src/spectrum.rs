@@ -2,6 +2,7 @@
 //! numerical rank and the smallest nonzero eigenvalue `λ_min` that sets the long-time decay
 //! `e^{−2 λ_min t}` of the loss (paper Eq. 7).
 
+use crate::eigen;
 use crate::hessian::{check_dense_fits, DenseMatrix, PopulationHessian};
 use crate::network::Network;
 use crate::{Error, Result};
@@ -40,19 +41,21 @@ fn parallelism(threads: SolverThreads) -> Par {
     }
 }
 
-/// Eigen-decomposition of the symmetric matrix `h` with faer's self-adjoint solver (only the
-/// lower triangle is read), using all threads of the current pool. Eigenvectors only when
-/// `vectors` is true.
+/// Dimension from which eigenvalues-only solves use the two-stage reduction of [`crate::eigen`]
+/// (dense → band → tridiagonal) instead of the one-stage tridiagonalisation. Measured on 2 cores
+/// (`docs/performance.md`): below it the matrix fits in cache and the one-stage reduction wins.
+/// The choice depends on the dimension only, never on the thread count, so that results are
+/// the same whatever `--threads` is.
+pub const TWO_STAGE_MIN_DIM: usize = 1200;
+
+/// Eigen-decomposition of the symmetric matrix `h` (only the upper triangle is read, which
+/// equals the lower one for a symmetric matrix), using all threads of the current pool.
+/// Eigenvectors only when `vectors` is true.
 pub fn symmetric_spectrum(h: &DenseMatrix, vectors: bool) -> Result<Spectrum> {
     symmetric_spectrum_with(h, vectors, SolverThreads::Pool)
 }
 
-/// [`symmetric_spectrum`] with a choice of threads.
-pub fn symmetric_spectrum_with(
-    h: &DenseMatrix,
-    vectors: bool,
-    threads: SolverThreads,
-) -> Result<Spectrum> {
+fn validate_symmetric_input(h: &DenseMatrix) -> Result<()> {
     let n = h.rows();
     if n != h.cols() {
         return Err(Error::Shape(format!(
@@ -68,61 +71,86 @@ pub fn symmetric_spectrum_with(
             i % n
         )));
     }
+    Ok(())
+}
+
+/// Ascending eigenvalues of the symmetric matrix `h` without eigenvectors: the one-stage
+/// reduction below [`TWO_STAGE_MIN_DIM`], the two-stage one from there on, then the root-free
+/// tridiagonal QL/QR. The result is bit-for-bit the same whatever the thread count (the
+/// one-stage path runs on one thread; the two-stage path's parallel matrix products do not
+/// split their sums across threads), so `threads` only changes the speed.
+pub fn symmetric_eigenvalues_with(h: &DenseMatrix, threads: SolverThreads) -> Result<Vec<f64>> {
+    validate_symmetric_input(h)?;
+    let n = h.rows();
+    let a = h.as_faer_transpose();
+    if n >= TWO_STAGE_MIN_DIM {
+        check_dense_fits(n, n, "two-stage eigensolver workspace")?;
+        eigen::two_stage_eigenvalues(a, None, parallelism(threads))
+    } else {
+        eigen::one_stage_eigenvalues(a, Par::Seq)
+    }
+}
+
+/// [`symmetric_spectrum`] with a choice of threads. Without eigenvectors this is
+/// [`symmetric_eigenvalues_with`]; with them, faer's self-adjoint eigendecomposition (whose
+/// parallel reductions depend on the thread count at the level of rounding).
+pub fn symmetric_spectrum_with(
+    h: &DenseMatrix,
+    vectors: bool,
+    threads: SolverThreads,
+) -> Result<Spectrum> {
+    if !vectors {
+        return Ok(Spectrum {
+            eigenvalues: symmetric_eigenvalues_with(h, threads)?,
+            eigenvectors: None,
+        });
+    }
+    validate_symmetric_input(h)?;
+    let n = h.rows();
     if n == 0 {
         return Ok(Spectrum {
             eigenvalues: vec![],
-            eigenvectors: vectors.then(|| DenseMatrix::zeros(0, 0)),
+            eigenvectors: Some(DenseMatrix::zeros(0, 0)),
         });
     }
     let par = parallelism(threads);
     let a = h.as_faer_transpose();
     let mut s = Diag::<f64>::zeros(n);
-    let compute = if vectors {
-        ComputeEigenvectors::Yes
-    } else {
-        ComputeEigenvectors::No
-    };
-    let mut u = if vectors {
-        check_dense_fits(n, n, "eigenvector matrix")?;
-        Some(Mat::<f64>::zeros(n, n))
-    } else {
-        None
-    };
+    check_dense_fits(n, n, "eigenvector matrix")?;
+    let mut u = Mat::<f64>::zeros(n, n);
     let mut buf = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
         n,
-        compute,
+        ComputeEigenvectors::Yes,
         par,
         Default::default(),
     ));
     self_adjoint_evd(
         a,
         s.as_mut(),
-        u.as_mut().map(|u| u.as_mut()),
+        Some(u.as_mut()),
         par,
         MemStack::new(&mut buf),
         Default::default(),
     )
     .map_err(|e| Error::Numerical(format!("symmetric eigensolver did not converge: {e:?}")))?;
     let eigenvalues: Vec<f64> = s.column_vector().iter().copied().collect();
-    let eigenvectors = u.map(|u| {
-        // faer is column-major: walk each column once, writing it as a strided column.
-        let mut data = vec![0.0; n * n];
-        for j in 0..n {
-            for (i, x) in u.col(j).iter().enumerate() {
-                data[i * n + j] = *x;
-            }
+    // faer is column-major: walk each column once, writing it as a strided column.
+    let mut data = vec![0.0; n * n];
+    for j in 0..n {
+        for (i, x) in u.col(j).iter().enumerate() {
+            data[i * n + j] = *x;
         }
-        DenseMatrix::from_row_major(n, n, data)
-    });
+    }
     Ok(Spectrum {
         eigenvalues,
-        eigenvectors,
+        eigenvectors: Some(DenseMatrix::from_row_major(n, n, data)),
     })
 }
 
-/// Eigenvalues only, ascending.
+/// Eigenvalues only, ascending, using all threads of the current pool
+/// ([`symmetric_eigenvalues_with`]).
 pub fn symmetric_eigenvalues(h: &DenseMatrix) -> Result<Vec<f64>> {
-    Ok(symmetric_spectrum(h, false)?.eigenvalues)
+    symmetric_eigenvalues_with(h, SolverThreads::Pool)
 }
 
 /// Ascending eigenvalues of the exact population Hessian at the optimum of every network in
@@ -132,7 +160,7 @@ pub fn ensemble_eigenvalues(nets: &[Network]) -> Result<Vec<Vec<f64>>> {
     nets.par_iter()
         .map(|net| {
             let h = PopulationHessian::at_optimum(net).dense()?;
-            Ok(symmetric_spectrum_with(&h, false, SolverThreads::Single)?.eigenvalues)
+            symmetric_eigenvalues_with(&h, SolverThreads::Single)
         })
         .collect()
 }
@@ -356,6 +384,31 @@ mod tests {
                 assert!((dotp - expect).abs() < 1e-12);
             }
         }
+    }
+
+    #[test]
+    fn two_stage_path_is_accurate_and_ignores_thread_count() {
+        // D = 35·36 = 1260 ≥ TWO_STAGE_MIN_DIM: the two-stage reduction with parallel products.
+        let net = &teachers(Activation::Erf, 35, 1)[0];
+        let h = PopulationHessian::at_optimum(net).dense().unwrap();
+        assert!(h.rows() >= TWO_STAGE_MIN_DIM);
+        let runs: Vec<Vec<f64>> = [1, 2, 3]
+            .iter()
+            .map(|&t| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(t)
+                    .build()
+                    .unwrap()
+                    .install(|| symmetric_eigenvalues(&h).unwrap())
+            })
+            .collect();
+        assert_eq!(runs[0], runs[1], "1 vs 2 threads");
+        assert_eq!(runs[0], runs[2], "1 vs 3 threads");
+        // Against faer's one-stage eigensolver (an independent route): both are backward
+        // stable, so they agree to a few D·ε·λmax.
+        let reference = symmetric_spectrum(&h, true).unwrap().eigenvalues;
+        let gap = max_rel_gap(&reference, &runs[0]);
+        assert!(gap < 50.0 * h.rows() as f64 * f64::EPSILON, "gap {gap:e}");
     }
 
     #[test]

@@ -36,9 +36,10 @@ pub struct Args {
     /// column i belongs to eigenvalue i).
     #[arg(long)]
     vectors: Option<PathBuf>,
-    /// Let the eigensolver use all --threads. By default it runs on one thread so that the
-    /// output is bit-identical whatever --threads is (faer's parallel reduction order depends
-    /// on the thread count: differences of ~1e-15 relative); assembly is parallel either way.
+    /// With --vectors: let the eigendecomposition use all --threads. By default it runs on one
+    /// thread so that the output is bit-identical whatever --threads is (faer's parallel
+    /// reduction order depends on the thread count: differences of ~1e-15 relative).
+    /// Eigenvalues alone are always computed in parallel and never depend on --threads.
     #[arg(long)]
     parallel_eigensolver: bool,
 }
@@ -85,13 +86,13 @@ struct Report<'a> {
     nearopt_version: &'static str,
 }
 
-/// The eigendecomposition of `h` ([`symmetric_spectrum`]), on one thread unless `parallel`:
-/// faer splits its reductions by rayon's thread count, so only a fixed count gives results
-/// that do not depend on `--threads`.
+/// The eigendecomposition of `h` ([`symmetric_spectrum`]). Eigenvalues alone come out the same
+/// whatever the thread count, so they use the whole pool; with eigenvectors faer splits its
+/// reductions by rayon's thread count, so they run on one thread unless `parallel`.
 fn decompose(h: &DenseMatrix, vectors: bool, parallel: bool) -> Result<Spectrum> {
     let d = h.rows();
     let message = format!("eigendecomposition of the {d} × {d} matrix");
-    if parallel {
+    if parallel || !vectors {
         return Ok(with_progress(d, &message, || {
             symmetric_spectrum(h, vectors)
         })?);
