@@ -22,6 +22,7 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 /// Householder reflector `H = I − τ v vᵀ` with `v₀ = 1` that maps `x` to `β e₀` (LAPACK `dlarfg`).
 /// On return `x[0] = β`, `x[1..]` holds `v[1..]`; the result is `τ` (0 when `x[1..]` is zero,
 /// i.e. `H = I`).
+#[inline(always)]
 pub(crate) fn make_reflector(x: &mut [f64]) -> f64 {
     let (head, tail) = x.split_first_mut().expect("a reflector needs a vector");
     let sigma = norm2(tail);
@@ -41,6 +42,7 @@ pub(crate) fn make_reflector(x: &mut [f64]) -> f64 {
 }
 
 /// Euclidean norm without overflow or harmful underflow (scaled sum of squares).
+#[inline(always)]
 pub(crate) fn norm2(x: &[f64]) -> f64 {
     let amax = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     if amax == 0.0 || !amax.is_finite() {
@@ -61,7 +63,32 @@ const INNER_BLOCK: usize = 8;
 /// Householder QR of the `m × w` panel `p` in place, `nr ≤ min(w, m − 1)` reflectors: on return
 /// `p`'s upper triangle is `R`, `v` (`m × nr`) holds the explicit unit lower trapezoidal `V`, and
 /// `t` (`nr × nr`) the upper triangular `T` with `H₀ ⋯ H_{nr−1} = I − V T Vᵀ`.
-fn factor_panel(mut p: MatMut<'_, f64>, nr: usize, mut v: MatMut<'_, f64>, mut t: MatMut<'_, f64>) {
+fn factor_panel(p: MatMut<'_, f64>, nr: usize, v: MatMut<'_, f64>, t: MatMut<'_, f64>) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if super::simd::has_avx2_fma() {
+            // SAFETY: the CPU supports the features `factor_panel_avx2` is compiled for.
+            unsafe { factor_panel_avx2(p, nr, v, t) };
+            return;
+        }
+        super::simd::clear_upper_state();
+    }
+    factor_panel_impl(p, nr, v, t)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn factor_panel_avx2(p: MatMut<'_, f64>, nr: usize, v: MatMut<'_, f64>, t: MatMut<'_, f64>) {
+    factor_panel_impl(p, nr, v, t)
+}
+
+#[inline(always)]
+fn factor_panel_impl(
+    mut p: MatMut<'_, f64>,
+    nr: usize,
+    mut v: MatMut<'_, f64>,
+    mut t: MatMut<'_, f64>,
+) {
     let (m, w) = (p.nrows(), p.ncols());
     let mut taus = vec![0.0; nr];
     let mut c0 = 0;
@@ -238,7 +265,7 @@ pub fn reduce_to_band(mut a: MatMut<'_, f64>, b: usize, par: Par) {
     }
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     // Eight accumulators let the compiler vectorise without reassociating a single sum.
     let n = a.len().min(b.len());
@@ -257,7 +284,7 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + s
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
     for (yi, xi) in y.iter_mut().zip(x) {
         *yi += alpha * xi;

@@ -10,6 +10,7 @@
 
 pub mod band_reduction;
 pub mod bulge_chasing;
+mod simd;
 pub mod tridiagonal;
 
 pub use tridiagonal::tridiagonal_eigenvalues;

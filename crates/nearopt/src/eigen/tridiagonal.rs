@@ -42,6 +42,7 @@ pub fn tridiagonal_eigenvalues(d: &[f64], e: &[f64]) -> Result<Vec<f64>> {
 
 /// Eigenvalues of the 2 × 2 symmetric matrix `[[a, b], [b, c]]`, larger in magnitude first
 /// (LAPACK `dlae2`).
+#[inline(always)]
 fn lae2(a: f64, b: f64, c: f64) -> (f64, f64) {
     let sm = a + c;
     let df = a - c;
@@ -67,6 +68,7 @@ fn lae2(a: f64, b: f64, c: f64) -> (f64, f64) {
     }
 }
 
+#[inline(always)]
 fn sign(a: f64, b: f64) -> f64 {
     if b >= 0.0 {
         a.abs()
@@ -75,9 +77,28 @@ fn sign(a: f64, b: f64) -> f64 {
     }
 }
 
-/// `dsterf` on 1-based arrays `d[1..=n]`, `e[1..n]` (`e[n]` is scratch).
-#[allow(clippy::many_single_char_names)]
+/// [`sterf_impl`], VEX-encoded where the CPU has AVX2 + FMA (see `super::simd`).
 fn sterf(n: usize, d: &mut [f64], e: &mut [f64]) -> Result<()> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if super::simd::has_avx2_fma() {
+            // SAFETY: the CPU supports the features `sterf_avx2` is compiled for.
+            return unsafe { sterf_avx2(n, d, e) };
+        }
+        super::simd::clear_upper_state();
+    }
+    sterf_impl(n, d, e)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sterf_avx2(n: usize, d: &mut [f64], e: &mut [f64]) -> Result<()> {
+    sterf_impl(n, d, e)
+}
+
+/// `dsterf` on 1-based arrays `d[1..=n]`, `e[1..n]` (`e[n]` is scratch).
+#[inline(always)]
+fn sterf_impl(n: usize, d: &mut [f64], e: &mut [f64]) -> Result<()> {
     let eps = f64::EPSILON * 0.5; // LAPACK's dlamch('E'): relative machine epsilon (rounding)
     let eps2 = eps * eps;
     let safmin = f64::MIN_POSITIVE;
