@@ -9,6 +9,7 @@
 //! sweeps, whose blocks contain them. Cost `≈ 6 n² b` flops in cache-resident `b × b` blocks.
 
 use super::band_reduction::{axpy, dot, make_reflector};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A symmetric band matrix in lower band storage with room for the bulge: element `(i, j)`,
 /// `0 ≤ i − j < ld`, at `data[j·ld + i − j]`, with `ld = 2b + 1`.
@@ -39,10 +40,37 @@ impl BandMatrix {
 
     /// Reduces the matrix to tridiagonal form by an orthogonal similarity and returns its
     /// diagonal and subdiagonal.
-    pub fn into_tridiagonal(mut self) -> (Vec<f64>, Vec<f64>) {
+    pub fn into_tridiagonal(self) -> (Vec<f64>, Vec<f64>) {
+        self.into_tridiagonal_with(1)
+    }
+
+    /// [`BandMatrix::into_tridiagonal`] with the sweeps spread over `threads` threads: sweep `j`
+    /// runs on thread `j mod threads`, at least three blocks behind sweep `j − 1`, so that no
+    /// two threads ever touch the same columns and every block sees exactly the updates it
+    /// would see sequentially. The result is bit-for-bit the same for any `threads`.
+    pub fn into_tridiagonal_with(mut self, threads: usize) -> (Vec<f64>, Vec<f64>) {
         let (n, b, ld) = (self.n, self.b, self.ld);
         if b > 1 && n > 2 {
-            chase_dispatch(&mut self.data, n, b, ld);
+            let threads = threads.clamp(1, (n - 2).max(1));
+            if threads == 1 {
+                let ptr = BandPtr(self.data.as_mut_ptr());
+                // SAFETY: one thread owns the whole storage.
+                unsafe { run_sweeps(&ptr, n, b, ld, 0, 1, None) };
+            } else {
+                let progress: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
+                let ptr = BandPtr(self.data.as_mut_ptr());
+                std::thread::scope(|scope| {
+                    for t in 1..threads {
+                        let (ptr, progress) = (&ptr, &progress[..]);
+                        scope.spawn(move || {
+                            // SAFETY: the progress protocol keeps the threads' columns apart.
+                            unsafe { run_sweeps(ptr, n, b, ld, t, threads, Some(progress)) }
+                        });
+                    }
+                    // SAFETY: as above.
+                    unsafe { run_sweeps(&ptr, n, b, ld, 0, threads, Some(&progress)) };
+                });
+            }
         }
         let d = (0..n).map(|i| self.data[i * ld]).collect();
         let e = (0..n.saturating_sub(1))
@@ -52,85 +80,192 @@ impl BandMatrix {
     }
 }
 
-/// [`chase`] compiled for AVX2 + FMA where the CPU has them (wider vectors, and VEX-encoded
-/// instructions that do not pay the penalty for upper vector state left dirty by faer's
-/// AVX-512 kernels); the same arithmetic, so the same results, either way.
-fn chase_dispatch(data: &mut [f64], n: usize, b: usize, ld: usize) {
+/// The band storage shared by the sweeping threads.
+struct BandPtr(*mut f64);
+// SAFETY: the threads access disjoint columns at any time (see `sweep`).
+unsafe impl Send for BandPtr {}
+// SAFETY: as above.
+unsafe impl Sync for BandPtr {}
+
+/// Sweeps `first, first + stride, …` on the band storage behind `ptr`.
+///
+/// # Safety
+/// `ptr` must point to `n·ld` values; with `progress`, all threads must run this with the same
+/// `stride` and distinct `first`, and nothing else may touch the storage meanwhile.
+unsafe fn run_sweeps(
+    ptr: &BandPtr,
+    n: usize,
+    b: usize,
+    ld: usize,
+    first: usize,
+    stride: usize,
+    progress: Option<&[AtomicUsize]>,
+) {
     #[cfg(target_arch = "x86_64")]
     {
         if super::simd::has_avx2_fma() {
-            // SAFETY: the CPU supports the features `chase_avx2` is compiled for.
-            unsafe { chase_avx2(data, n, b, ld) };
-            return;
+            // SAFETY: the CPU supports the features `run_sweeps_avx2` is compiled for; the rest
+            // is the caller's contract.
+            return unsafe { run_sweeps_avx2(ptr, n, b, ld, first, stride, progress) };
         }
         super::simd::clear_upper_state();
     }
-    chase(data, n, b, ld)
+    // SAFETY: the caller's contract.
+    unsafe { run_sweeps_impl(ptr, n, b, ld, first, stride, progress) }
 }
 
+/// [`run_sweeps_impl`] compiled for AVX2 + FMA (wider vectors, and VEX-encoded instructions that
+/// do not pay the penalty for upper vector state left dirty by faer's AVX-512 kernels); the same
+/// arithmetic, so the same results.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn chase_avx2(data: &mut [f64], n: usize, b: usize, ld: usize) {
-    chase(data, n, b, ld)
+unsafe fn run_sweeps_avx2(
+    ptr: &BandPtr,
+    n: usize,
+    b: usize,
+    ld: usize,
+    first: usize,
+    stride: usize,
+    progress: Option<&[AtomicUsize]>,
+) {
+    // SAFETY: the caller's contract.
+    unsafe { run_sweeps_impl(ptr, n, b, ld, first, stride, progress) }
 }
 
-/// All sweeps of the bulge chase on the band storage `data` (see [`BandMatrix`]).
+/// How many blocks sweep `j − 1` must have finished before sweep `j` starts block `k`: block `k`
+/// of sweep `j` touches columns `j+1+kb .. j+1+(k+1)b` (and column `j` for `k = 0`), which
+/// blocks `k` and `k + 1` of sweep `j − 1` also touch; one more block of margin.
+const LAG_BLOCKS: usize = 3;
+
 #[inline(always)]
-fn chase(data: &mut [f64], n: usize, b: usize, ld: usize) {
-    let s = ld - 1; // column stride of a block view
-    let mut v = vec![0.0; b];
-    let mut v_next = vec![0.0; b];
-    let mut w = vec![0.0; b];
-    for j in 0..n - 2 {
-        let mut cur = j + 1;
-        let mut cur_len = b.min(n - cur);
-        // Reflector zeroing column j below row j+1.
-        let mut tau = {
-            let x = &mut data[j * ld + 1..j * ld + 1 + cur_len];
-            let tau = make_reflector(x);
-            v[0] = 1.0;
-            v[1..cur_len].copy_from_slice(&x[1..]);
-            x[1..].fill(0.0);
-            tau
-        };
-        loop {
-            if tau != 0.0 {
-                symmetric_update(data, cur * ld, s, cur_len, &v[..cur_len], tau, &mut w);
-            }
-            let next = cur + cur_len;
-            if next >= n {
-                break;
-            }
-            let next_len = b.min(n - next);
-            // B = rows next.., cols cur..: element (r, c) at base + c·s + r.
-            let base = cur * ld + next - cur;
-            if tau != 0.0 {
-                right_update(data, base, s, next_len, &v[..cur_len], tau, &mut w);
-            }
-            if next_len < 2 {
-                break;
-            }
-            // Reflector zeroing the bulge's first column, applied to the rest of B.
-            let tau_next = {
-                let x = &mut data[base..base + next_len];
-                let t = make_reflector(x);
-                v_next[0] = 1.0;
-                v_next[1..next_len].copy_from_slice(&x[1..]);
-                x[1..].fill(0.0);
-                t
-            };
-            if tau_next != 0.0 {
-                for c in 1..cur_len {
-                    let x = &mut data[base + c * s..base + c * s + next_len];
-                    let h = tau_next * dot(&v_next[..next_len], x);
-                    axpy(-h, &v_next[..next_len], x);
+unsafe fn run_sweeps_impl(
+    ptr: &BandPtr,
+    n: usize,
+    b: usize,
+    ld: usize,
+    first: usize,
+    stride: usize,
+    progress: Option<&[AtomicUsize]>,
+) {
+    let mut bufs = [vec![0.0; b], vec![0.0; b], vec![0.0; b]];
+    let mut j = first;
+    while j < n - 2 {
+        let wait = |k: usize| {
+            if let Some(p) = progress {
+                if j > 0 {
+                    let mut spins = 0u32;
+                    while p[j - 1].load(Ordering::Acquire) < k + LAG_BLOCKS {
+                        spins += 1;
+                        if spins < 1 << 10 {
+                            std::hint::spin_loop();
+                        } else {
+                            std::thread::yield_now();
+                        }
+                    }
                 }
             }
-            std::mem::swap(&mut v, &mut v_next);
-            tau = tau_next;
-            cur = next;
-            cur_len = next_len;
+        };
+        let done = |k: usize| {
+            if let Some(p) = progress {
+                p[j].store(k, Ordering::Release);
+            }
+        };
+        // SAFETY: the caller's contract and the waits above.
+        unsafe { sweep(ptr.0, n, b, ld, j, &mut bufs, wait, done) };
+        done(usize::MAX);
+        j += stride;
+    }
+}
+
+/// The storage of columns `lo..hi`.
+///
+/// # Safety
+/// `ptr` points to `n·ld` values, `hi ≤ n`, and no one else touches these columns meanwhile.
+#[inline(always)]
+unsafe fn columns<'a>(ptr: *mut f64, ld: usize, lo: usize, hi: usize) -> &'a mut [f64] {
+    // SAFETY: the caller's contract.
+    unsafe { std::slice::from_raw_parts_mut(ptr.add(lo * ld), (hi - lo) * ld) }
+}
+
+/// Sweep `j`: zero column `j` below its subdiagonal and chase the bulge to the end. Block `k`
+/// (one pass of the loop) touches only the columns `cur .. cur + cur_len` of the block's
+/// reflector; `wait(k)` is called before block `k` starts and `done(k + 1)` after it ends.
+///
+/// # Safety
+/// As [`columns`], for the columns of each block while it runs.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn sweep(
+    ptr: *mut f64,
+    n: usize,
+    b: usize,
+    ld: usize,
+    j: usize,
+    bufs: &mut [Vec<f64>; 3],
+    wait: impl Fn(usize),
+    done: impl Fn(usize),
+) {
+    let s = ld - 1; // column stride of a block view
+    let [v, v_next, w] = bufs;
+    let mut cur = j + 1;
+    let mut cur_len = b.min(n - cur);
+    wait(0);
+    // Reflector zeroing column j below row j+1.
+    let mut tau = {
+        // SAFETY: column j, covered by wait(0).
+        let col = unsafe { columns(ptr, ld, j, j + 1) };
+        let x = &mut col[1..1 + cur_len];
+        let tau = make_reflector(x);
+        v[0] = 1.0;
+        v[1..cur_len].copy_from_slice(&x[1..]);
+        x[1..].fill(0.0);
+        tau
+    };
+    let mut k = 0;
+    loop {
+        if k > 0 {
+            wait(k);
         }
+        // SAFETY: the columns of block k, covered by wait(k).
+        let data = unsafe { columns(ptr, ld, cur, cur + cur_len) };
+        if tau != 0.0 {
+            symmetric_update(data, 0, s, cur_len, &v[..cur_len], tau, w);
+        }
+        let next = cur + cur_len;
+        if next >= n {
+            break;
+        }
+        let next_len = b.min(n - next);
+        // B = rows next.., cols cur..: element (r, c) at base + c·s + r.
+        let base = next - cur;
+        if tau != 0.0 {
+            right_update(data, base, s, next_len, &v[..cur_len], tau, w);
+        }
+        if next_len < 2 {
+            break;
+        }
+        // Reflector zeroing the bulge's first column, applied to the rest of B.
+        let tau_next = {
+            let x = &mut data[base..base + next_len];
+            let t = make_reflector(x);
+            v_next[0] = 1.0;
+            v_next[1..next_len].copy_from_slice(&x[1..]);
+            x[1..].fill(0.0);
+            t
+        };
+        if tau_next != 0.0 {
+            for c in 1..cur_len {
+                let x = &mut data[base + c * s..base + c * s + next_len];
+                let h = tau_next * dot(&v_next[..next_len], x);
+                axpy(-h, &v_next[..next_len], x);
+            }
+        }
+        std::mem::swap(v, v_next);
+        tau = tau_next;
+        cur = next;
+        cur_len = next_len;
+        k += 1;
+        done(k);
     }
 }
 
@@ -209,9 +344,12 @@ mod tests {
         for (n, b) in [(50, 4), (131, 16), (200, 33)] {
             let mut x = band(n, b);
             let mut y = band(n, b);
-            chase(&mut x.data, n, b, x.ld);
-            // SAFETY: AVX2 and FMA were detected above.
-            unsafe { chase_avx2(&mut y.data, n, b, y.ld) };
+            let (px, py) = (BandPtr(x.data.as_mut_ptr()), BandPtr(y.data.as_mut_ptr()));
+            // SAFETY: one thread, whole storage; AVX2 and FMA were detected above.
+            unsafe {
+                run_sweeps_impl(&px, n, b, x.ld, 0, 1, None);
+                run_sweeps_avx2(&py, n, b, y.ld, 0, 1, None);
+            }
             assert!(
                 x.data
                     .iter()
@@ -219,6 +357,22 @@ mod tests {
                     .all(|(p, q)| p.to_bits() == q.to_bits()),
                 "n={n} b={b}"
             );
+        }
+    }
+
+    #[test]
+    fn parallel_sweeps_give_the_sequential_result_bit_for_bit() {
+        for (n, b) in [(3, 2), (40, 3), (97, 8), (300, 16), (333, 32)] {
+            let seq = band(n, b).into_tridiagonal_with(1);
+            for threads in [2, 3, 5] {
+                let par = band(n, b).into_tridiagonal_with(threads);
+                let same =
+                    |x: &[f64], y: &[f64]| x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits());
+                assert!(
+                    same(&seq.0, &par.0) && same(&seq.1, &par.1),
+                    "n={n} b={b} threads={threads}"
+                );
+            }
         }
     }
 

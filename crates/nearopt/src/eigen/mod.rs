@@ -23,11 +23,12 @@ use faer::{Mat, MatRef, Par};
 /// Half-bandwidth of the intermediate band matrix for dimension `n`: wide enough for efficient
 /// matrix products in stage 1, narrow enough to keep stage 2 (`≈ 6 n² b` flops) cheap.
 pub fn default_bandwidth(n: usize) -> usize {
+    // Measured on 2 cores (docs/performance.md): at n = 5000, b = 24 / 32 / 48 took
+    // 2.56 / 2.49 / 2.63 s; at n = 10,100, b = 32 and 48 both 14.7 s.
     match n {
         0..=255 => 8,
         256..=1023 => 16,
-        1024..=4095 => 32,
-        _ => 48,
+        _ => 32,
     }
 }
 
@@ -57,7 +58,11 @@ pub fn two_stage_eigenvalues(
     band_reduction::reduce_to_band(work.as_mut(), b, par);
     let band = bulge_chasing::BandMatrix::from_lower(n, b, |i, j| work[(i, j)]);
     drop(work);
-    let (d, e) = band.into_tridiagonal();
+    let threads = match par {
+        Par::Seq => 1,
+        Par::Rayon(t) => t.get(),
+    };
+    let (d, e) = band.into_tridiagonal_with(threads);
     tridiagonal_eigenvalues(&d, &e)
 }
 

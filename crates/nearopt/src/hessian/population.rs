@@ -7,6 +7,9 @@ use crate::network::Network;
 use crate::Result;
 use rayon::prelude::*;
 
+/// Dimension below which [`PopulationHessian::dense`] fills the matrix on the calling thread.
+const SEQUENTIAL_ASSEMBLY_BELOW: usize = 1000;
+
 /// `H = E[J Jᵀ]` at the optimum, with `J = ∂y/∂θ` — the Hessian of the generalization error
 /// `½ E[(y − y*)²]` when student = teacher (paper Eqs. 3–5 with `y = y*`; equal to the Fisher
 /// information, Appendix D).
@@ -124,6 +127,16 @@ impl PopulationHessian {
         check_dense_fits(d, d, "population Hessian")?;
         let mut data = vec![0.0; d * d];
         let (w1_part, w2_part) = data.split_at_mut(nh * ni * d);
+        if d < SEQUENTIAL_ASSEMBLY_BELOW {
+            // Small matrices: filling takes microseconds, less than waking the pool's threads.
+            for (m, chunk) in w1_part.chunks_mut(ni * d).enumerate() {
+                self.fill_w1_rows(m, chunk);
+            }
+            for (k, row) in w2_part.chunks_mut(d).enumerate() {
+                self.fill_w2_row(k, row);
+            }
+            return Ok(DenseMatrix::from_row_major(d, d, data));
+        }
         rayon::join(
             || {
                 w1_part
