@@ -268,3 +268,70 @@ fn cli_spectrum_and_hessian_agree_with_the_numpy_reference() {
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!("worst relative disagreement with the reference: {worst:.2e}");
 }
+
+/// The two-stage eigensolver (used from `D = 1200` on, where the NumPy reference's quadrature
+/// would be slow) against LAPACK: `nearopt spectrum --json` on 2 threads against
+/// `numpy.linalg.eigvalsh` of the matrix `nearopt hessian` wrote. Both are backward stable, so
+/// they agree to a few `D·ε·λ_max` (≈ 3e-13 here); `1e-11` leaves room while a lost or shifted
+/// eigenvalue would be far larger. The Hessian itself is checked against the reference above.
+#[test]
+fn large_spectra_agree_with_lapack() {
+    let dir = std::env::temp_dir().join(format!("nearopt-lapack-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut g = Gen(0x5eed_1a9a_c0de);
+    let cases = [
+        ("erf-35x35", json!({"kind": "erf"}), 35, 35),
+        (
+            "quadratic-40x30",
+            json!({"kind": "quadratic", "epsilon": 0.5}),
+            40,
+            30,
+        ),
+    ];
+    for (name, act, ni, nh) in cases {
+        let net = random_network(&mut g, act, ni, nh, 1.0);
+        let file = dir.join(format!("{name}.json"));
+        std::fs::write(&file, serde_json::to_string(&net).unwrap()).unwrap();
+        let npy = dir.join(format!("{name}.npy"));
+        let spec: Value = serde_json::from_str(&run(
+            Command::new(env!("CARGO_BIN_EXE_nearopt"))
+                .args(["--threads", "2", "spectrum", "--network"])
+                .arg(&file)
+                .arg("--json"),
+            "nearopt spectrum",
+        ))
+        .unwrap();
+        run(
+            Command::new(env!("CARGO_BIN_EXE_nearopt"))
+                .args(["hessian", "--network"])
+                .arg(&file)
+                .arg("--out")
+                .arg(&npy),
+            "nearopt hessian",
+        );
+        let lapack: Vec<f64> = serde_json::from_str(&run(
+            Command::new("python3")
+                .arg("-c")
+                .arg(
+                    "import json, sys, numpy as np; \
+                 print(json.dumps(np.linalg.eigvalsh(np.load(sys.argv[1])).tolist()))",
+                )
+                .arg(&npy),
+            "numpy eigvalsh",
+        ))
+        .unwrap();
+        let eigs = numbers(&spec["eigenvalues"]);
+        let d = nh * ni + nh;
+        assert!(d >= 1200, "{name}: D = {d} must reach the two-stage path");
+        assert_eq!((eigs.len(), lapack.len()), (d, d), "{name}");
+        let lmax = lapack[d - 1];
+        let worst = eigs
+            .iter()
+            .zip(&lapack)
+            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs() / lmax));
+        assert!(worst < 1e-11, "{name}: worst |Δλ|/λmax = {worst:e}");
+        eprintln!("{name}: D = {d}, worst |Δλ|/λmax against LAPACK {worst:.1e}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
