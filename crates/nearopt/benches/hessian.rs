@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the exact population Hessian: pair moments + dense assembly, the
-//! matrix-free product, eigenvalues on the pool versus one thread, and an ensemble solved side
-//! by side. Run with `cargo bench -p nearopt --bench hessian` (see `docs/performance.md`; the
+//! matrix-free product, eigenvalues on the pool versus one thread (N = 35 reaches the two-stage
+//! path), the eigensolvers side by side, and an ensemble solved side by side. Run with `cargo bench -p nearopt --bench hessian` (see `docs/performance.md`; the
 //! comparison with NumPy is `nearopt bench --numpy`).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -47,7 +47,7 @@ fn matvec(c: &mut Criterion) {
 fn eigenvalues(c: &mut Criterion) {
     let mut g = c.benchmark_group("eigenvalues");
     g.sample_size(10);
-    for n in [20, 30] {
+    for n in [20, 35] {
         let h = PopulationHessian::at_optimum(&teacher(Activation::Erf, n, 0))
             .dense()
             .unwrap();
@@ -75,5 +75,44 @@ fn ensemble(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, assembly, matvec, eigenvalues, ensemble);
+/// The eigenvalue-only solvers on one population Hessian (erf, N = 50, D = 2550): faer's stock
+/// self-adjoint solver, faer's one-stage tridiagonalisation + our tridiagonal QL (one thread),
+/// and the two-stage reduction (pool), all in the same run.
+fn eigensolvers(c: &mut Criterion) {
+    let h = PopulationHessian::at_optimum(&teacher(Activation::Erf, 50, 0))
+        .dense()
+        .unwrap();
+    let a = h.as_faer_transpose();
+    let threads = rayon::current_num_threads();
+    let par = if threads > 1 {
+        faer::Par::rayon(threads)
+    } else {
+        faer::Par::Seq
+    };
+    let mut g = c.benchmark_group("eigensolvers D=2550");
+    g.sample_size(10);
+    g.bench_function("faer self_adjoint_eigenvalues", |b| {
+        b.iter(|| {
+            black_box(a)
+                .self_adjoint_eigenvalues(faer::Side::Lower)
+                .unwrap()
+        })
+    });
+    g.bench_function("one-stage (1 thread)", |b| {
+        b.iter(|| nearopt::eigen::one_stage_eigenvalues(black_box(a), faer::Par::Seq).unwrap())
+    });
+    g.bench_function("two-stage (pool)", |b| {
+        b.iter(|| nearopt::eigen::two_stage_eigenvalues(black_box(a), None, par).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    assembly,
+    matvec,
+    eigenvalues,
+    eigensolvers,
+    ensemble
+);
 criterion_main!(benches);
