@@ -10,6 +10,8 @@
 //! * [`hessian`]: the exact population Hessian at the optimum (matrix-free operator and dense
 //!   matrix) and the Hessian estimated from samples at any student (paper Eqs. 3–5).
 //! * [`spectrum`]: symmetric eigendecomposition, numerical rank, smallest nonzero eigenvalue.
+//! * [`eigen`]: the eigenvalue solver behind it: a two-stage reduction (dense → band → tridiagonal)
+//!   for large matrices and a root-free tridiagonal QL/QR.
 //!
 //! ## The reduction behind the exact Hessian
 //!
