@@ -272,3 +272,37 @@ fn mistakes_are_refused_with_one_line_errors() {
         assert!(!out.join("loss.csv").exists(), "{args:?} left output");
     }
 }
+
+#[test]
+fn a_failed_run_leaves_no_output_directory() {
+    // Gradient descent with a step far beyond 2/λ_max diverges; the command must fail with one
+    // line and must not leave an (empty or partial) --out behind.
+    let out = tmp("diverged");
+    let o = nearopt(&[
+        "train",
+        "--activation",
+        "linear",
+        "--ni",
+        "3",
+        "--nh",
+        "3",
+        "--trainer",
+        "gd",
+        "--lr",
+        "1000",
+        "--samples",
+        "10",
+        "--draws",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success(), "a diverging run must fail");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "one-line error, got: {err}");
+    assert!(
+        !out.exists(),
+        "{} must not exist after a failed run",
+        out.display()
+    );
+}

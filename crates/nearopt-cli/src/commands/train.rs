@@ -5,7 +5,7 @@
 //!
 //! Writes `DIR/loss.csv`, `DIR/loss.svg` and `DIR/summary.json`.
 
-use crate::io::{read_network, write_atomic, write_atomic_with};
+use crate::io::{read_network, write_atomic};
 use anyhow::{bail, Context, Result};
 use nearopt::dynamics::predict::{fitted_decay_rate, Prediction};
 use nearopt::dynamics::train::{log_time_grid, train, TrainConfig, Trainer};
@@ -14,7 +14,7 @@ use nearopt::experiments::Progress;
 use nearopt::teacher::{sample_teacher, WeightDistribution};
 use nearopt::{Activation, Network, PopulationHessian};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// Options of `nearopt train`.
@@ -219,12 +219,17 @@ pub fn run(args: Args) -> Result<()> {
         seed: args.seed,
     };
     let loss = PopulationLoss::new(&net);
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create --out {}", args.out.display()))?;
     let run = train(&loss, &h0, &cfg, &Bar(Mutex::new(None)))?;
     let times = &run.times;
     let n = times.len();
     let mean = run.mean_loss();
+    if let Some(i) = mean.iter().position(|m| !m.is_finite()) {
+        bail!(
+            "training diverged: the mean loss is {} at t = {:e}; use a smaller --lr",
+            mean[i],
+            times[i]
+        );
+    }
     let se = run.mean_loss_stderr();
     let (q10, q50, q90) = (
         run.loss_quantile(0.1),
@@ -247,7 +252,8 @@ pub fn run(args: Args) -> Result<()> {
         .map(|(m, e)| (m - e).abs() / e)
         .fold(0.0, f64::max);
 
-    write_atomic_with(&args.out.join("loss.csv"), |w| {
+    let mut csv = Vec::new();
+    (|w: &mut Vec<u8>| -> std::io::Result<()> {
         writeln!(
             w,
             "t,mean,stderr,q10,median,q90,eq7,asymptote,draw0,draw0_quadratic_model"
@@ -269,17 +275,8 @@ pub fn run(args: Args) -> Result<()> {
             )?;
         }
         Ok(())
-    })?;
-    plot(
-        &args.out.join("loss.svg"),
-        times,
-        &mean,
-        &eq7,
-        &asymptote,
-        &net,
-        &args,
-        tr.name(),
-    )?;
+    })(&mut csv)?;
+    let svg = plot(times, &mean, &eq7, &asymptote, &net, &args, tr.name())?;
     let summary = serde_json::json!({
         "activation": net.activation(),
         "ni": net.ni(),
@@ -304,10 +301,13 @@ pub fn run(args: Args) -> Result<()> {
         "eq7_max_relative_deviation": eq7_dev,
         "mean_steps_per_draw": run.draws.iter().map(|d| d.steps as f64).sum::<f64>() / args.draws as f64,
     });
-    write_atomic(
-        &args.out.join("summary.json"),
-        serde_json::to_string_pretty(&summary)?.as_bytes(),
-    )?;
+    let summary = serde_json::to_string_pretty(&summary)?;
+    // Everything is rendered: only now create --out, so a failure above leaves nothing behind.
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create --out {}", args.out.display()))?;
+    write_atomic(&args.out.join("loss.csv"), &csv)?;
+    write_atomic(&args.out.join("loss.svg"), svg.as_bytes())?;
+    write_atomic(&args.out.join("summary.json"), summary.as_bytes())?;
     println!(
         "λ_min = {:.6e}, fitted late-time rate = {}, 2 λ_min = {:.6e}, max |mean − Eq. 7|/Eq. 7 = {:.3e}; wrote {}",
         pred.lambda_min,
@@ -323,7 +323,6 @@ pub fn run(args: Args) -> Result<()> {
 /// plotters backend).
 #[allow(clippy::too_many_arguments)]
 fn plot(
-    path: &Path,
     t: &[f64],
     mean: &[f64],
     eq7: &[f64],
@@ -331,13 +330,15 @@ fn plot(
     net: &Network,
     args: &Args,
     trainer: &str,
-) -> Result<()> {
+) -> Result<String> {
     use std::fmt::Write as _;
     let pts: Vec<usize> = (1..t.len())
         .filter(|&i| mean[i] > 0.0 && eq7[i] > 0.0 && asym[i] > 0.0)
         .collect();
     if pts.is_empty() {
-        bail!("no positive losses to plot");
+        bail!(
+            "no positive losses to plot (the run or its Eq. 7 prediction is not positive anywhere)"
+        );
     }
     let ys = pts.iter().flat_map(|&i| [mean[i], eq7[i], asym[i]]);
     let (lo, hi) = ys.fold((f64::INFINITY, 0.0f64), |(a, b), y| (a.min(y), b.max(y)));
@@ -444,5 +445,5 @@ fn plot(
         );
     }
     s.push_str("</svg>\n");
-    write_atomic(path, s.as_bytes())
+    Ok(s)
 }
