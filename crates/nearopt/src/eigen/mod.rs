@@ -58,9 +58,11 @@ pub fn two_stage_eigenvalues(
     band_reduction::reduce_to_band(work.as_mut(), b, par);
     let band = bulge_chasing::BandMatrix::from_lower(n, b, |i, j| work[(i, j)]);
     drop(work);
+    // The chase's threads wait on each other block by block: never more than the machine has.
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     let threads = match par {
         Par::Seq => 1,
-        Par::Rayon(t) => t.get(),
+        Par::Rayon(t) => t.get().min(cores),
     };
     let (d, e) = band.into_tridiagonal_with(threads);
     tridiagonal_eigenvalues(&d, &e)
