@@ -55,7 +55,7 @@ impl BandMatrix {
             if threads == 1 {
                 let ptr = BandPtr(self.data.as_mut_ptr());
                 // SAFETY: one thread owns the whole storage.
-                unsafe { run_sweeps(&ptr, n, b, ld, 0, 1, None) };
+                unsafe { run_sweeps(&ptr, SweepPlan::new(n, b, ld, 0, 1, None)) };
             } else {
                 let progress: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
                 let ptr = BandPtr(self.data.as_mut_ptr());
@@ -64,11 +64,18 @@ impl BandMatrix {
                         let (ptr, progress) = (&ptr, &progress[..]);
                         scope.spawn(move || {
                             // SAFETY: the progress protocol keeps the threads' columns apart.
-                            unsafe { run_sweeps(ptr, n, b, ld, t, threads, Some(progress)) }
+                            unsafe {
+                                run_sweeps(
+                                    ptr,
+                                    SweepPlan::new(n, b, ld, t, threads, Some(progress)),
+                                )
+                            }
                         });
                     }
                     // SAFETY: as above.
-                    unsafe { run_sweeps(&ptr, n, b, ld, 0, threads, Some(&progress)) };
+                    unsafe {
+                        run_sweeps(&ptr, SweepPlan::new(n, b, ld, 0, threads, Some(&progress)))
+                    };
                 });
             }
         }
@@ -87,31 +94,56 @@ unsafe impl Send for BandPtr {}
 // SAFETY: as above.
 unsafe impl Sync for BandPtr {}
 
-/// Sweeps `first, first + stride, …` on the band storage behind `ptr`.
-///
-/// # Safety
-/// `ptr` must point to `n·ld` values; with `progress`, all threads must run this with the same
-/// `stride` and distinct `first`, and nothing else may touch the storage meanwhile.
-unsafe fn run_sweeps(
-    ptr: &BandPtr,
+/// Which sweeps one thread runs: `first, first + stride, …` of the `n × n` band matrix with
+/// half-bandwidth `b` in storage of leading dimension `ld`, waiting on `progress` (one counter per
+/// sweep: blocks finished) when other threads run the other sweeps.
+#[derive(Clone, Copy)]
+struct SweepPlan<'a> {
     n: usize,
     b: usize,
     ld: usize,
     first: usize,
     stride: usize,
-    progress: Option<&[AtomicUsize]>,
-) {
+    progress: Option<&'a [AtomicUsize]>,
+}
+
+impl<'a> SweepPlan<'a> {
+    fn new(
+        n: usize,
+        b: usize,
+        ld: usize,
+        first: usize,
+        stride: usize,
+        progress: Option<&'a [AtomicUsize]>,
+    ) -> Self {
+        SweepPlan {
+            n,
+            b,
+            ld,
+            first,
+            stride,
+            progress,
+        }
+    }
+}
+
+/// Sweeps `first, first + stride, …` on the band storage behind `ptr`.
+///
+/// # Safety
+/// `ptr` must point to `n·ld` values; with `progress`, all threads must run this with the same
+/// `stride` and distinct `first`, and nothing else may touch the storage meanwhile.
+unsafe fn run_sweeps(ptr: &BandPtr, plan: SweepPlan<'_>) {
     #[cfg(target_arch = "x86_64")]
     {
         if super::simd::has_avx2_fma() {
             // SAFETY: the CPU supports the features `run_sweeps_avx2` is compiled for; the rest
             // is the caller's contract.
-            return unsafe { run_sweeps_avx2(ptr, n, b, ld, first, stride, progress) };
+            return unsafe { run_sweeps_avx2(ptr, plan) };
         }
         super::simd::clear_upper_state();
     }
     // SAFETY: the caller's contract.
-    unsafe { run_sweeps_impl(ptr, n, b, ld, first, stride, progress) }
+    unsafe { run_sweeps_impl(ptr, plan) }
 }
 
 /// [`run_sweeps_impl`] compiled for AVX2 + FMA (wider vectors, and VEX-encoded instructions that
@@ -119,17 +151,9 @@ unsafe fn run_sweeps(
 /// arithmetic, so the same results.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn run_sweeps_avx2(
-    ptr: &BandPtr,
-    n: usize,
-    b: usize,
-    ld: usize,
-    first: usize,
-    stride: usize,
-    progress: Option<&[AtomicUsize]>,
-) {
+unsafe fn run_sweeps_avx2(ptr: &BandPtr, plan: SweepPlan<'_>) {
     // SAFETY: the caller's contract.
-    unsafe { run_sweeps_impl(ptr, n, b, ld, first, stride, progress) }
+    unsafe { run_sweeps_impl(ptr, plan) }
 }
 
 /// How many blocks sweep `j − 1` must have finished before sweep `j` starts block `k`: block `k`
@@ -138,15 +162,15 @@ unsafe fn run_sweeps_avx2(
 const LAG_BLOCKS: usize = 3;
 
 #[inline(always)]
-unsafe fn run_sweeps_impl(
-    ptr: &BandPtr,
-    n: usize,
-    b: usize,
-    ld: usize,
-    first: usize,
-    stride: usize,
-    progress: Option<&[AtomicUsize]>,
-) {
+unsafe fn run_sweeps_impl(ptr: &BandPtr, plan: SweepPlan<'_>) {
+    let SweepPlan {
+        n,
+        b,
+        ld,
+        first,
+        stride,
+        progress,
+    } = plan;
     let mut bufs = [vec![0.0; b], vec![0.0; b], vec![0.0; b]];
     let mut j = first;
     while j < n - 2 {
@@ -347,8 +371,8 @@ mod tests {
             let (px, py) = (BandPtr(x.data.as_mut_ptr()), BandPtr(y.data.as_mut_ptr()));
             // SAFETY: one thread, whole storage; AVX2 and FMA were detected above.
             unsafe {
-                run_sweeps_impl(&px, n, b, x.ld, 0, 1, None);
-                run_sweeps_avx2(&py, n, b, y.ld, 0, 1, None);
+                run_sweeps_impl(&px, SweepPlan::new(n, b, x.ld, 0, 1, None));
+                run_sweeps_avx2(&py, SweepPlan::new(n, b, y.ld, 0, 1, None));
             }
             assert!(
                 x.data
