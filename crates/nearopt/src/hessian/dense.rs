@@ -92,19 +92,44 @@ impl DenseMatrix {
 }
 
 /// Memory this process may still allocate, in bytes: the environment variable
-/// `NEAROPT_MEMORY_LIMIT` (bytes) if set, else `MemAvailable` of `/proc/meminfo` where there is
-/// one, else unknown.
-pub fn available_memory_bytes() -> Option<u64> {
-    if let Some(v) = std::env::var("NEAROPT_MEMORY_LIMIT")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        return Some(v);
+/// `NEAROPT_MEMORY_LIMIT` if set (bytes, or with a suffix K, M, G, T — powers of 1024, e.g.
+/// `1.5G`), else `MemAvailable` of `/proc/meminfo` where there is one, else unknown. A value of
+/// the variable that is not a size is an error, not silently ignored.
+pub fn available_memory_bytes() -> Result<Option<u64>> {
+    if let Ok(v) = std::env::var("NEAROPT_MEMORY_LIMIT") {
+        return parse_byte_size(&v).map(Some).ok_or_else(|| {
+            Error::Invalid(format!(
+                "NEAROPT_MEMORY_LIMIT must be a size in bytes (optionally with K, M, G or T), got `{v}`"
+            ))
+        });
     }
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    let meminfo = || -> Option<u64> {
+        let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    };
+    Ok(meminfo())
+}
+
+/// `"123"`, `"64K"`, `"1.5G"`, `"2GiB"`, `"512 MB"` → bytes (suffixes are powers of 1024).
+fn parse_byte_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let power = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 1,
+        "M" | "MB" | "MIB" => 2,
+        "G" | "GB" | "GIB" => 3,
+        "T" | "TB" | "TIB" => 4,
+        _ => return None,
+    };
+    let bytes = value * 1024f64.powi(power);
+    (bytes.is_finite() && bytes >= 0.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
 }
 
 /// Refuses a dense `rows × cols` f64 allocation named `what` that would not fit in available
@@ -112,7 +137,7 @@ pub fn available_memory_bytes() -> Option<u64> {
 pub fn check_dense_fits(rows: usize, cols: usize, what: &str) -> Result<()> {
     let bytes = (rows as u128) * (cols as u128) * 8;
     let gib = bytes as f64 / (1u64 << 30) as f64;
-    if let Some(avail) = available_memory_bytes() {
+    if let Some(avail) = available_memory_bytes()? {
         if bytes > avail as u128 {
             return Err(Error::TooLarge(format!(
                 "a dense {rows} × {cols} {what} needs {gib:.1} GiB but only {:.1} GiB of memory is available",
@@ -125,4 +150,21 @@ pub fn check_dense_fits(rows: usize, cols: usize, what: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_sizes_parse() {
+        assert_eq!(parse_byte_size("123"), Some(123));
+        assert_eq!(parse_byte_size(" 64K "), Some(65536));
+        assert_eq!(parse_byte_size("1.5G"), Some(1_610_612_736));
+        assert_eq!(parse_byte_size("2GiB"), Some(2 << 30));
+        assert_eq!(parse_byte_size("512 mb"), Some(512 << 20));
+        for bad in ["", "G", "1X", "-5", "1e400", "one"] {
+            assert_eq!(parse_byte_size(bad), None, "{bad}");
+        }
+    }
 }
