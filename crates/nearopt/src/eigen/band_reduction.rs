@@ -171,6 +171,9 @@ fn build_t(v: MatRef<'_, f64>, taus: &[f64], mut t: MatMut<'_, f64>) {
 /// Reduces the symmetric matrix `a` (its lower triangle holds the matrix; the upper triangle is
 /// neither read nor kept) to half-bandwidth `b` by an orthogonal similarity. On return the lower
 /// band `a[i][j], 0 ≤ i − j ≤ b` holds the band matrix; other entries are workspace garbage.
+///
+/// # Panics
+/// If `a` is not square or `b` is 0.
 pub fn reduce_to_band(mut a: MatMut<'_, f64>, b: usize, par: Par) {
     let n = a.nrows();
     assert_eq!(n, a.ncols(), "reduce_to_band needs a square matrix");

@@ -22,11 +22,15 @@ pub struct BandMatrix {
 
 impl BandMatrix {
     /// Copies the lower band `0 ≤ i − j ≤ b` of `get(i, j)` (rows `i ≥ j`).
+    /// A half-bandwidth of 0 (a diagonal matrix) is stored as bandwidth 1 with a zero
+    /// off-diagonal.
     pub fn from_lower(n: usize, b: usize, get: impl Fn(usize, usize) -> f64) -> Self {
+        let copied = b;
+        let b = b.max(1);
         let ld = 2 * b + 1;
         let mut data = vec![0.0; n * ld];
         for j in 0..n {
-            for i in j..n.min(j + b + 1) {
+            for i in j..n.min(j + copied + 1) {
                 data[j * ld + i - j] = get(i, j);
             }
         }
@@ -406,6 +410,12 @@ mod tests {
         let (n, b) = (120, 9);
         let x = band(n, b);
         let get = |i: usize, j: usize| x.data[j * x.ld + i - j];
+        let (d0, e0) = BandMatrix::from_lower(4, 0, |i, _| i as f64).into_tridiagonal();
+        assert_eq!(
+            (d0, e0),
+            (vec![0.0, 1.0, 2.0, 3.0], vec![0.0; 3]),
+            "diagonal input"
+        );
         let trace: f64 = (0..n).map(|i| get(i, i)).sum();
         let mut frob = 0.0;
         for j in 0..n {
