@@ -91,13 +91,8 @@ fn net_json(act: &Activation, net: &Network) -> Value {
     json!({"activation": act, "ni": net.ni(), "nh": net.nh(), "w1": net.w1(), "w2": net.w2()})
 }
 
+/// Runs the NumPy reference on `spec` (`run` has checked that the script exists).
 fn run_numpy(args: &Args, spec: &Value) -> Result<Value> {
-    if !args.script.is_file() {
-        bail!(
-            "NumPy script {} not found (run from the repository root or pass --script)",
-            args.script.display()
-        );
-    }
     let dir = std::env::temp_dir().join(format!("nearopt-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let cases = dir.join("cases.json");

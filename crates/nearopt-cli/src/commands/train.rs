@@ -253,29 +253,26 @@ pub fn run(args: Args) -> Result<()> {
         .fold(0.0, f64::max);
 
     let mut csv = Vec::new();
-    (|w: &mut Vec<u8>| -> std::io::Result<()> {
+    writeln!(
+        csv,
+        "t,mean,stderr,q10,median,q90,eq7,asymptote,draw0,draw0_quadratic_model"
+    )?;
+    for i in 0..n {
         writeln!(
-            w,
-            "t,mean,stderr,q10,median,q90,eq7,asymptote,draw0,draw0_quadratic_model"
+            csv,
+            "{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e}",
+            times[i],
+            mean[i],
+            se[i],
+            q10[i],
+            q50[i],
+            q90[i],
+            eq7[i],
+            asymptote[i],
+            run.draws[0].loss[i],
+            quad0[i]
         )?;
-        for i in 0..n {
-            writeln!(
-                w,
-                "{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e}",
-                times[i],
-                mean[i],
-                se[i],
-                q10[i],
-                q50[i],
-                q90[i],
-                eq7[i],
-                asymptote[i],
-                run.draws[0].loss[i],
-                quad0[i]
-            )?;
-        }
-        Ok(())
-    })(&mut csv)?;
+    }
     let svg = plot(times, &mean, &eq7, &asymptote, &net, &args, tr.name())?;
     let summary = serde_json::json!({
         "activation": net.activation(),

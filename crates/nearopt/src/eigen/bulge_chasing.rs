@@ -12,12 +12,16 @@ use super::band_reduction::{axpy, dot, make_reflector};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A symmetric band matrix in lower band storage with room for the bulge: element `(i, j)`,
-/// `0 ≤ i − j < ld`, at `data[j·ld + i − j]`, with `ld = 2b + 1`.
+/// `0 ≤ i − j < ld`, at `data[j·ld + i − j]`, with `ld = 2b + 1` ([`leading_dimension`]).
 pub struct BandMatrix {
     n: usize,
     b: usize,
-    ld: usize,
     data: Vec<f64>,
+}
+
+/// Storage per column of a band matrix with half-bandwidth `b`, room for the bulge included.
+fn leading_dimension(b: usize) -> usize {
+    2 * b + 1
 }
 
 impl BandMatrix {
@@ -27,19 +31,14 @@ impl BandMatrix {
     pub fn from_lower(n: usize, b: usize, get: impl Fn(usize, usize) -> f64) -> Self {
         let copied = b;
         let b = b.max(1);
-        let ld = 2 * b + 1;
+        let ld = leading_dimension(b);
         let mut data = vec![0.0; n * ld];
         for j in 0..n {
             for i in j..n.min(j + copied + 1) {
                 data[j * ld + i - j] = get(i, j);
             }
         }
-        BandMatrix { n, b, ld, data }
-    }
-
-    /// Dimension.
-    pub fn dim(&self) -> usize {
-        self.n
+        BandMatrix { n, b, data }
     }
 
     /// Reduces the matrix to tridiagonal form by an orthogonal similarity and returns its
@@ -53,13 +52,14 @@ impl BandMatrix {
     /// two threads ever touch the same columns and every block sees exactly the updates it
     /// would see sequentially. The result is bit-for-bit the same for any `threads`.
     pub fn into_tridiagonal_with(mut self, threads: usize) -> (Vec<f64>, Vec<f64>) {
-        let (n, b, ld) = (self.n, self.b, self.ld);
+        let (n, b) = (self.n, self.b);
+        let ld = leading_dimension(b);
         if b > 1 && n > 2 {
             let threads = threads.clamp(1, (n - 2).max(1));
             if threads == 1 {
                 let ptr = BandPtr(self.data.as_mut_ptr());
                 // SAFETY: one thread owns the whole storage.
-                unsafe { run_sweeps(&ptr, SweepPlan::new(n, b, ld, 0, 1, None)) };
+                unsafe { run_sweeps(&ptr, SweepPlan::new(n, b, 0, 1, None)) };
             } else {
                 let progress: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
                 let ptr = BandPtr(self.data.as_mut_ptr());
@@ -69,17 +69,12 @@ impl BandMatrix {
                         scope.spawn(move || {
                             // SAFETY: the progress protocol keeps the threads' columns apart.
                             unsafe {
-                                run_sweeps(
-                                    ptr,
-                                    SweepPlan::new(n, b, ld, t, threads, Some(progress)),
-                                )
+                                run_sweeps(ptr, SweepPlan::new(n, b, t, threads, Some(progress)))
                             }
                         });
                     }
                     // SAFETY: as above.
-                    unsafe {
-                        run_sweeps(&ptr, SweepPlan::new(n, b, ld, 0, threads, Some(&progress)))
-                    };
+                    unsafe { run_sweeps(&ptr, SweepPlan::new(n, b, 0, threads, Some(&progress))) };
                 });
             }
         }
@@ -99,13 +94,12 @@ unsafe impl Send for BandPtr {}
 unsafe impl Sync for BandPtr {}
 
 /// Which sweeps one thread runs: `first, first + stride, …` of the `n × n` band matrix with
-/// half-bandwidth `b` in storage of leading dimension `ld`, waiting on `progress` (one counter per
+/// half-bandwidth `b` (storage of leading dimension `2b + 1`), waiting on `progress` (one counter per
 /// sweep: blocks finished) when other threads run the other sweeps.
 #[derive(Clone, Copy)]
 struct SweepPlan<'a> {
     n: usize,
     b: usize,
-    ld: usize,
     first: usize,
     stride: usize,
     progress: Option<&'a [AtomicUsize]>,
@@ -115,7 +109,6 @@ impl<'a> SweepPlan<'a> {
     fn new(
         n: usize,
         b: usize,
-        ld: usize,
         first: usize,
         stride: usize,
         progress: Option<&'a [AtomicUsize]>,
@@ -123,7 +116,6 @@ impl<'a> SweepPlan<'a> {
         SweepPlan {
             n,
             b,
-            ld,
             first,
             stride,
             progress,
@@ -170,11 +162,11 @@ unsafe fn run_sweeps_impl(ptr: &BandPtr, plan: SweepPlan<'_>) {
     let SweepPlan {
         n,
         b,
-        ld,
         first,
         stride,
         progress,
     } = plan;
+    let ld = leading_dimension(b);
     let mut bufs = [vec![0.0; b], vec![0.0; b], vec![0.0; b]];
     let mut j = first;
     while j < n - 2 {
@@ -375,8 +367,8 @@ mod tests {
             let (px, py) = (BandPtr(x.data.as_mut_ptr()), BandPtr(y.data.as_mut_ptr()));
             // SAFETY: one thread, whole storage; AVX2 and FMA were detected above.
             unsafe {
-                run_sweeps_impl(&px, SweepPlan::new(n, b, x.ld, 0, 1, None));
-                run_sweeps_avx2(&py, SweepPlan::new(n, b, y.ld, 0, 1, None));
+                run_sweeps_impl(&px, SweepPlan::new(n, b, 0, 1, None));
+                run_sweeps_avx2(&py, SweepPlan::new(n, b, 0, 1, None));
             }
             assert!(
                 x.data
@@ -409,7 +401,8 @@ mod tests {
         // Orthogonal similarity keeps the trace and the Frobenius norm.
         let (n, b) = (120, 9);
         let x = band(n, b);
-        let get = |i: usize, j: usize| x.data[j * x.ld + i - j];
+        let ld = leading_dimension(x.b);
+        let get = |i: usize, j: usize| x.data[j * ld + i - j];
         let (d0, e0) = BandMatrix::from_lower(4, 0, |i, _| i as f64).into_tridiagonal();
         assert_eq!(
             (d0, e0),

@@ -59,7 +59,8 @@ pub fn two_stage_eigenvalues(
     let b = bandwidth
         .unwrap_or_else(|| default_bandwidth(n))
         .clamp(1, n.max(2) - 1);
-    let mut work = Mat::<f64>::from_fn(n, n, |i, j| if i >= j { a[(i, j)] } else { 0.0 });
+    let mut work = Mat::<f64>::zeros(n, n);
+    work.copy_from_triangular_lower(a);
     band_reduction::reduce_to_band(work.as_mut(), b, par);
     let band = bulge_chasing::BandMatrix::from_lower(n, b, |i, j| work[(i, j)]);
     drop(work);
