@@ -101,6 +101,7 @@ fn verdict_class(v: Verdict) -> (&'static str, &'static str) {
         Verdict::Reproduced => ("ok", "reproduced"),
         Verdict::ReproducedWithCorrection => ("corr", "reproduced with correction"),
         Verdict::NotReproduced => ("bad", "not reproduced"),
+        Verdict::Inconclusive => ("inc", "inconclusive"),
     }
 }
 
@@ -122,7 +123,7 @@ pub fn html(config: &Value, claims: &[Claim], figures: &[Figure], elapsed_s: f64
          body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
          table{border-collapse:collapse;width:100%;font-size:90%}td,th{border:1px solid #ccc;padding:4px 6px;\
          vertical-align:top;text-align:left}th{background:#f0f0f0}.ok{background:#e3f6e3}\
-         .corr{background:#fff5d6}.bad{background:#fbe0e0}figure{margin:1.5em 0}img{max-width:100%;\
+         .corr{background:#fff5d6}.bad{background:#fbe0e0}.inc{background:#e8e8f4}figure{margin:1.5em 0}img{max-width:100%;\
          border:1px solid #ddd}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:85%}\
          </style></head><body>\n",
     );
@@ -137,10 +138,12 @@ pub fn html(config: &Value, claims: &[Claim], figures: &[Figure], elapsed_s: f64
     ));
     let count = |v: Verdict| claims.iter().filter(|c| c.verdict == v).count();
     h.push_str(&format!(
-        "<p><b>{}</b> reproduced, <b>{}</b> reproduced with correction, <b>{}</b> not reproduced.</p>\n",
+        "<p><b>{}</b> reproduced, <b>{}</b> reproduced with correction, <b>{}</b> not reproduced, \
+         <b>{}</b> inconclusive.</p>\n",
         count(Verdict::Reproduced),
         count(Verdict::ReproducedWithCorrection),
-        count(Verdict::NotReproduced)
+        count(Verdict::NotReproduced),
+        count(Verdict::Inconclusive)
     ));
     h.push_str(
         "<h2>Claims</h2>\n<table><tr><th>id</th><th>claim</th><th>paper</th><th>measured</th>\
@@ -155,13 +158,15 @@ pub fn html(config: &Value, claims: &[Claim], figures: &[Figure], elapsed_s: f64
             (true, true) => String::new(),
         };
         h.push_str(&format!(
-            "<tr class=\"{class}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{} = {} \
+            "<tr class=\"{class}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{} = {}{} \
              (threshold {})</td><td>{text}</td><td>{}</td></tr>\n",
             esc(&c.id),
             esc(&c.claim),
             place,
             esc(&c.statistic),
             num(c.value),
+            c.standard_error
+                .map_or(String::new(), |se| format!(" ± {}", num(se))),
             num(c.threshold),
             esc(&c.note)
         ));

@@ -12,6 +12,9 @@ pub enum Error {
     /// A dense allocation that would not fit: the message says how much it needs.
     #[error("too large: {0}")]
     TooLarge(String),
+    /// A malformed network file (`INTERFACE.md`): the message names the key, row or column.
+    #[error("{0}")]
+    Format(String),
     /// A numerical routine that did not converge.
     #[error("numerical failure: {0}")]
     Numerical(String),

@@ -37,6 +37,7 @@ pub mod gaussian;
 pub mod hessian;
 pub mod lanczos;
 pub mod network;
+pub mod network_file;
 pub mod rng;
 pub mod spectrum;
 pub mod teacher;

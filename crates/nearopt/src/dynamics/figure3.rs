@@ -373,6 +373,7 @@ pub fn run(cfg: &Figure3Config, progress: &dyn Progress) -> Result<Figure3Output
             claim: format!("At long times the mean loss of the {} network decays as exp(−2 λ_min t)", case.name),
             statistic: "relative_deviation_of_fitted_rate_from_2_lambda_min".into(),
             value: rate_dev.abs(),
+            standard_error: None,
             threshold: 0.02,
             verdict: if rate_dev.abs() <= 0.02 { Verdict::Reproduced } else { Verdict::NotReproduced },
             note: format!(
@@ -386,6 +387,8 @@ pub fn run(cfg: &Figure3Config, progress: &dyn Progress) -> Result<Figure3Output
                     ""
                 }
             ),
+            t_max: Some(m.t_max),
+            lambda_min: Some(lmin),
         });
         claims.push(Claim {
             id: format!("fig3-{}-eq7", case.name),
@@ -394,6 +397,7 @@ pub fn run(cfg: &Figure3Config, progress: &dyn Progress) -> Result<Figure3Output
             claim: format!("The mean loss of the {} network follows Eq. 7, σ0²/2 Tr(e^(−2Ht) H)", case.name),
             statistic: "max_relative_deviation_of_mean_loss_from_eq7".into(),
             value: eq7_dev,
+            standard_error: None,
             threshold: 0.05,
             verdict: if eq7_dev <= 0.05 { Verdict::Reproduced } else { Verdict::NotReproduced },
             note: format!(
@@ -402,6 +406,8 @@ pub fn run(cfg: &Figure3Config, progress: &dyn Progress) -> Result<Figure3Output
                 100.0 * se_worst,
                 case.draws
             ),
+            t_max: None,
+            lambda_min: None,
         });
         // Hessian along draw 0's trajectory.
         let mut cps = Vec::new();
@@ -539,6 +545,7 @@ pub fn run(cfg: &Figure3Config, progress: &dyn Progress) -> Result<Figure3Output
                     .into(),
             statistic: "max_relative_deviation_from_quadratic_model_at_smallest_sigma0".into(),
             value: first,
+            standard_error: None,
             threshold: 0.05,
             verdict: if first <= 0.05 {
                 Verdict::Reproduced
@@ -554,6 +561,8 @@ pub fn run(cfg: &Figure3Config, progress: &dyn Progress) -> Result<Figure3Output
                     None => "holds within 5% over the whole sweep".into(),
                 }
             ),
+            t_max: None,
+            lambda_min: None,
         });
     }
     Ok(Figure3Output {

@@ -132,10 +132,46 @@ pub fn claim(
         claim: text.to_string(),
         statistic: statistic.to_string(),
         value,
+        standard_error: None,
         threshold,
         verdict,
         note,
+        t_max: None,
+        lambda_min: None,
     }
+}
+
+/// How far (in standard errors) a Monte Carlo value must lie from its threshold before a verdict
+/// is given: `z = 3`, a one-sided false-verdict rate of at most `Φ(−3) ≈ 0.13 %` per claim when the
+/// estimate is Gaussian with the stated standard error (see `docs/report.md`).
+pub const VERDICT_Z: f64 = 3.0;
+
+/// The verdict on a Monte Carlo statistic `value ± se` that the claim requires to be at most
+/// `threshold` (a deviation, a distance): `Reproduced` when `value + z·se ≤ threshold`,
+/// `NotReproduced` when `value − z·se > threshold`, `Inconclusive` otherwise, with
+/// `z` = [`VERDICT_Z`]. With `se = 0` (an exact value) this is the plain comparison.
+pub fn verdict_at_most(value: f64, se: f64, threshold: f64) -> Verdict {
+    if !value.is_finite() || !se.is_finite() {
+        return Verdict::Inconclusive;
+    }
+    if value + VERDICT_Z * se <= threshold {
+        Verdict::Reproduced
+    } else if value - VERDICT_Z * se > threshold {
+        Verdict::NotReproduced
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
+/// For an inconclusive `value ± se` against `threshold`: the factor by which the number of draws
+/// must grow (standard error ∝ 1/√n) before [`verdict_at_most`] decides, assuming the value
+/// stays where it is; `None` when the value sits on the threshold (no number of draws decides).
+pub fn draws_factor_to_decide(value: f64, se: f64, threshold: f64) -> Option<f64> {
+    let gap = (value - threshold).abs();
+    if gap == 0.0 || !gap.is_finite() || se <= 0.0 {
+        return None;
+    }
+    Some(((VERDICT_Z * se / gap).powi(2)).max(1.0))
 }
 
 /// `Reproduced` if `ok`, else `NotReproduced`.
@@ -153,4 +189,26 @@ pub fn verdict(ok: bool) -> Verdict {
 /// asymptotic (Marchenko–Pastur) law at these small sizes.
 pub fn ks_threshold(teachers: usize, finite_size: f64) -> f64 {
     1.63 / (teachers as f64).sqrt() + finite_size
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_rule_needs_three_standard_errors_either_way() {
+        // Exact values: the plain comparison.
+        assert_eq!(verdict_at_most(0.04, 0.0, 0.05), Verdict::Reproduced);
+        assert_eq!(verdict_at_most(0.06, 0.0, 0.05), Verdict::NotReproduced);
+        // 0.089 ± 0.12 against 0.05 (the quadratic Eq. 7 case): undecided.
+        assert_eq!(verdict_at_most(0.089, 0.12, 0.05), Verdict::Inconclusive);
+        assert_eq!(verdict_at_most(0.01, 0.013, 0.05), Verdict::Reproduced);
+        assert_eq!(verdict_at_most(0.01, 0.014, 0.05), Verdict::Inconclusive);
+        assert_eq!(verdict_at_most(0.2, 0.04, 0.05), Verdict::NotReproduced);
+        assert_eq!(verdict_at_most(f64::NAN, 0.0, 0.05), Verdict::Inconclusive);
+        // 0.089 ± 0.12: the SE must shrink to 0.013, i.e. (0.36 / 0.039)² ≈ 85× the draws.
+        let f = draws_factor_to_decide(0.089, 0.12, 0.05).unwrap();
+        assert!((f - (3.0 * 0.12 / 0.039f64).powi(2)).abs() < 1e-9 * f);
+        assert!(verdict_at_most(0.089, 0.12 / f.sqrt() * 0.999, 0.05) == Verdict::NotReproduced);
+    }
 }

@@ -16,6 +16,9 @@ pub enum Verdict {
     /// It does not agree (the note says why).
     #[serde(rename = "not reproduced")]
     NotReproduced,
+    /// The Monte Carlo error is too large to decide (the note says how many draws would).
+    #[serde(rename = "inconclusive")]
+    Inconclusive,
 }
 
 /// One checked claim, in the form of `summary.json`'s `claims` entries.
@@ -33,12 +36,22 @@ pub struct Claim {
     pub statistic: String,
     /// Its measured value.
     pub value: f64,
+    /// The Monte Carlo standard error of `value` where it comes from random draws; `None`
+    /// (written as `null`) where `value` is exact (`INTERFACE.md`).
+    #[serde(default)]
+    pub standard_error: Option<f64>,
     /// The threshold the verdict compares it with.
     pub threshold: f64,
     /// The verdict.
     pub verdict: Verdict,
     /// What was measured and why the verdict.
     pub note: String,
+    /// Decay-rate claims (`fig3-*-decay-rate`): the final time simulated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t_max: Option<f64>,
+    /// Decay-rate claims: the smallest nonzero eigenvalue of the Hessian at the optimum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda_min: Option<f64>,
 }
 
 /// One plotted series.
