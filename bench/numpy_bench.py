@@ -138,9 +138,27 @@ def main():
             evs = [np.linalg.eigvalsh(population_hessian(ens["activation"], w1, a)) for (w1, a) in teachers]
             best = min(best, time.perf_counter() - t0)
         out["ensemble"] = {"total_s": best, "eigenvalues": [e.tolist() for e in evs]}
+    check_finite(out)
     with open(out_path, "w") as f:
-        json.dump(out, f)
+        json.dump(out, f, allow_nan=False)
+
+
+def check_finite(out):
+    """Refuse to report a non-finite time or eigenvalue (the caller refuses them too)."""
+    for case in out["cases"]:
+        values = [case["assembly_s"], case["eigvalsh_s"], *case["eigenvalues"]]
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"non-finite result for case {case['label']}")
+    ens = out["ensemble"]
+    if ens is not None:
+        values = [ens["total_s"], *(v for e in ens["eigenvalues"] for v in e)]
+        if not np.all(np.isfinite(values)):
+            raise ValueError("non-finite result for the ensemble")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Exception as e:  # one line for the caller's error message, non-zero exit
+        print(f"numpy_bench.py: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(1)

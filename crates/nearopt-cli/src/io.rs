@@ -38,7 +38,8 @@ pub fn read_text_capped(path: &Path, cap: u64, what: &str) -> Result<String> {
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename, so a failed
-/// or interrupted run leaves no partial file.
+/// or interrupted run leaves no partial file (see [`write_atomic_with`] for FIFOs, devices and
+/// symlinks).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path, |f| {
         use std::io::Write;
@@ -47,12 +48,141 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Like [`write_atomic`], streaming through `fill`.
+/// Temporary paths (files of atomic writes, scratch directories) that a signal handler removes
+/// before the process exits: nothing is left behind on SIGINT, SIGTERM or SIGHUP.
+static TEMPORARIES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn temporaries() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A registered temporary path: removed (file or directory tree) when dropped, on every error
+/// path, and by the signal handler ([`install_signal_cleanup`]) if the process is interrupted.
+pub struct TempPath(PathBuf);
+
+impl TempPath {
+    /// Registers `path` (before it is created, so that an interruption in between is covered).
+    pub fn register(path: PathBuf) -> Self {
+        temporaries().push(path.clone());
+        TempPath(path)
+    }
+    /// The path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+    /// The temporary has been moved into place: forget it without removing anything.
+    pub fn keep(self) {
+        temporaries().retain(|p| p != &self.0);
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        // Hold the lock while removing, so that the signal handler never races with us.
+        let mut list = temporaries();
+        remove_path(&self.0);
+        list.retain(|p| p != &self.0);
+    }
+}
+
+fn remove_path(p: &Path) {
+    match std::fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => {
+            let _ = std::fs::remove_dir_all(p);
+        }
+        Ok(_) => {
+            let _ = std::fs::remove_file(p);
+        }
+        Err(_) => {}
+    }
+}
+
+/// Installs the handler of SIGINT, SIGTERM and SIGHUP: it removes every registered temporary
+/// ([`TempPath`]) and exits with 128 + the signal number, as a shell reports a killed program.
+/// It runs on its own thread (signal-hook's iterator), not inside the signal context, and holds
+/// the registry's lock until the process exits, so no new temporary appears after the cleanup.
+pub fn install_signal_cleanup() {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let list = temporaries();
+                for p in list.iter() {
+                    remove_path(p);
+                }
+                eprintln!("error: interrupted by signal {sig}; temporary files removed");
+                std::process::exit(128 + sig);
+            }
+        });
+    }
+}
+
+/// Where a write to `path` goes: through to a FIFO, device or socket (opened as it is; such an
+/// output cannot be atomic), or atomically to a regular file — for a symlink, its final target,
+/// as `cp` does, leaving the link in place.
+enum Destination {
+    Through(PathBuf),
+    Atomic(PathBuf),
+}
+
+fn destination(path: &Path) -> Result<Destination> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.is_dir() {
+            bail!("cannot write {}: it is a directory", path.display());
+        }
+        if !meta.is_file() {
+            return Ok(Destination::Through(path.to_path_buf()));
+        }
+    }
+    // A regular file, a missing one, or a symlink (chain) to either: resolve the links by hand
+    // (a dangling link's target is created, as `cp` does).
+    let mut target = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&target) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = std::fs::read_link(&target)
+                    .with_context(|| format!("cannot read the symlink {}", target.display()))?;
+                target = match target.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(Destination::Atomic(target)),
+        }
+    }
+    bail!(
+        "cannot write {}: too many levels of symlinks",
+        path.display()
+    )
+}
+
+/// Like [`write_atomic`], streaming through `fill`. The temporary `.NAME.tmpPID` is registered
+/// ([`TempPath`]) and removed on error or signal.
 pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<()>,
 ) -> Result<()> {
-    let dir = path
+    let target = match destination(path)? {
+        Destination::Through(p) => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&p)
+                .with_context(|| format!("cannot open {}", p.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            fill(&mut w)?;
+            use std::io::Write;
+            w.flush()
+                .with_context(|| format!("cannot write {}", p.display()))?;
+            return Ok(());
+        }
+        Destination::Atomic(t) => t,
+    };
+    let dir = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
@@ -63,39 +193,49 @@ pub fn write_atomic_with(
             dir.display()
         );
     }
-    let name = path
+    let name = target
         .file_name()
         .ok_or_else(|| anyhow!("cannot write {}: not a file path", path.display()))?;
-    let tmp: PathBuf = dir.join(format!(
+    let tmp = TempPath::register(dir.join(format!(
         ".{}.tmp{}",
         name.to_string_lossy(),
         std::process::id()
-    ));
-    let result = (|| -> Result<()> {
-        let file = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        let mut w = std::io::BufWriter::new(file);
-        fill(&mut w)?;
-        use std::io::Write;
-        w.flush()?;
-        w.into_inner().map_err(|e| anyhow!("{e}"))?.sync_all()?;
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot move the output into place at {}", path.display()))?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    )));
+    let file = std::fs::File::create(tmp.path())
+        .with_context(|| format!("cannot create {}", tmp.path().display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    fill(&mut w)?;
+    use std::io::Write;
+    w.flush()
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    w.into_inner()
+        .map_err(|e| anyhow!("cannot write {}: {e}", tmp.path().display()))?
+        .sync_all()
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    std::fs::rename(tmp.path(), &target)
+        .with_context(|| format!("cannot move the output into place at {}", target.display()))?;
+    tmp.keep();
+    Ok(())
 }
 
 /// Writes the row-major `rows × cols` matrix `data` as a float64 `.npy` file in C order
-/// (`INTERFACE.md`: Hessians and eigenvectors), atomically.
+/// (`INTERFACE.md`: Hessians and eigenvectors), atomically; refuses non-finite entries.
 pub fn write_npy_matrix(path: &Path, rows: usize, cols: usize, data: &[f64]) -> Result<()> {
-    if data.len() != rows * cols {
+    if Some(data.len()) != rows.checked_mul(cols) {
         bail!(
             "internal: {} numbers for a {rows} × {cols} matrix",
             data.len()
+        );
+    }
+    // The last gate (callers name the entry and its cause earlier, see `guard`): nothing
+    // non-finite is ever written.
+    if let Some(k) = data.iter().position(|v| !v.is_finite()) {
+        bail!(
+            "refusing to write {}: entry [{}, {}] is {}",
+            path.display(),
+            k / cols.max(1),
+            k % cols.max(1),
+            data[k]
         );
     }
     write_atomic_with(path, |w| {
@@ -114,10 +254,15 @@ pub fn write_npy_matrix(path: &Path, rows: usize, cols: usize, data: &[f64]) -> 
     })
 }
 
-/// Fails early, before a long computation, if `path` could not be written: its directory must
-/// exist (the write itself stays atomic, see [`write_atomic_with`]).
+/// Fails early, before a long computation, if `path` could not be written: not a directory, and
+/// the directory of the file (of a symlink's target) must exist (the write itself stays atomic,
+/// see [`write_atomic_with`]).
 pub fn check_output_path(path: &Path, flag: &str) -> Result<()> {
-    let dir = path
+    let target = match destination(path).with_context(|| flag.to_string())? {
+        Destination::Through(_) => return Ok(()),
+        Destination::Atomic(t) => t,
+    };
+    let dir = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
@@ -127,9 +272,6 @@ pub fn check_output_path(path: &Path, flag: &str) -> Result<()> {
             path.display(),
             dir.display()
         );
-    }
-    if path.is_dir() {
-        bail!("cannot write {flag} {}: it is a directory", path.display());
     }
     Ok(())
 }

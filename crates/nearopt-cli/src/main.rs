@@ -2,6 +2,7 @@
 //! of "A Teacher-Student Perspective on the Dynamics of Learning Near the Optimal Point".
 
 mod commands;
+mod guard;
 mod io;
 mod plot;
 mod report;
@@ -35,13 +36,96 @@ enum Command {
     Bench(commands::bench::Args),
 }
 
+/// Longest error line printed (errors never echo unbounded input).
+const MAX_ERROR_CHARS: usize = 600;
+
+/// clap's usage error as ONE line (INTERFACE.md): its first meaningful line, any `tip:` it
+/// gives, and "see --help"; echoed values are truncated.
+fn usage_error_line(e: &clap::Error) -> String {
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        use clap::CommandFactory;
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .filter(|n| n != "help")
+            .collect();
+        return format!(
+            "error: a command is required: one of {} (see --help)",
+            names.join(", ")
+        );
+    }
+    let text = e.render().to_string();
+    // The first paragraph (e.g. "the following required arguments were not provided:" and the
+    // indented list under it) joined into one line, then clap's tips.
+    let first: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let first = first.join(" ");
+    let first = first.trim_start_matches("error:").trim();
+    let mut line = guard::truncate(
+        if first.is_empty() {
+            "invalid command line"
+        } else {
+            first
+        },
+        300,
+    );
+    for tip in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("tip:"))
+    {
+        line.push_str("; ");
+        line.push_str(&guard::truncate(tip, 150));
+    }
+    format!("error: {line} (see --help)")
+}
+
+/// `--threads`: at least 1, at most [`THREADS_PER_CORE`] × the available cores (more only adds
+/// contention and memory; ten thousand threads once took 40 s and ran out of memory), with a
+/// warning when capped.
+fn thread_count(requested: usize) -> std::result::Result<usize, String> {
+    if requested == 0 {
+        return Err("--threads must be at least 1".to_string());
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = cores.saturating_mul(THREADS_PER_CORE);
+    if requested > cap {
+        eprintln!(
+            "warning: --threads {requested} capped at {cap} ({THREADS_PER_CORE} × the {cores} available cores)"
+        );
+        return Ok(cap);
+    }
+    Ok(requested)
+}
+
+/// The most worker threads per available core that `--threads` may ask for.
+const THREADS_PER_CORE: usize = 4;
+
 fn main() {
-    let cli = Cli::parse();
-    if let Some(t) = cli.threads {
-        if t == 0 {
-            eprintln!("error: --threads must be at least 1");
+    io::install_signal_cleanup();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                e.exit();
+            }
+            eprintln!("{}", usage_error_line(&e));
             std::process::exit(2);
         }
+    };
+    if let Some(t) = cli.threads {
+        let t = match thread_count(t) {
+            Ok(t) => t,
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                std::process::exit(2);
+            }
+        };
         if let Err(e) = rayon::ThreadPoolBuilder::new()
             .num_threads(t)
             .build_global()
@@ -59,13 +143,16 @@ fn main() {
         Command::Bench(a) => commands::bench::run(a),
     };
     if let Err(e) = result {
-        // One line: the causes joined, no backtrace.
+        // One line: the causes joined, no backtrace, bounded length.
         let msg = e
             .chain()
             .map(|c| c.to_string())
             .collect::<Vec<_>>()
             .join(": ");
-        eprintln!("error: {}", msg.replace('\n', " "));
+        eprintln!(
+            "error: {}",
+            guard::truncate(&msg.replace('\n', " "), MAX_ERROR_CHARS)
+        );
         std::process::exit(1);
     }
 }

@@ -699,19 +699,19 @@ fn bad_input_fails_with_one_named_line_and_no_output() {
             "too large (hessian)",
             strs(&["hessian", "--network", &g, "--out", s(&out)]),
             vec![("NEAROPT_MEMORY_LIMIT", "500")],
-            "too large: a dense 8 × 8 population Hessian needs",
+            "the dense 8 × 8 population Hessian needs 512 B but NEAROPT_MEMORY_LIMIT allows only 500 B",
         ),
         (
             "too large (spectrum)",
             strs(&["spectrum", "--network", &g, "--json"]),
             vec![("NEAROPT_MEMORY_LIMIT", "500")],
-            "too large: a dense 8 × 8 population Hessian needs",
+            "working set (2 copies of the 8 × 8 Hessian) needs 1.0 KiB but NEAROPT_MEMORY_LIMIT allows only 500 B",
         ),
         (
             "too large (sampled)",
             strs(&["spectrum", "--network", &g, "--samples", "100"]),
             vec![("NEAROPT_MEMORY_LIMIT", "500")],
-            "too large",
+            "NEAROPT_MEMORY_LIMIT allows only 500 B",
         ),
         (
             "no output dir",
@@ -863,7 +863,7 @@ fn bad_input_fails_with_one_named_line_and_no_output() {
                 "100000",
             ]),
             vec![("NEAROPT_MEMORY_LIMIT", "1000000")],
-            "too large: a dense 100000 × 100000 teacher weight matrix W1",
+            "teacher --ni 100000 --nh 100000: 10000100000 weights and their network-file text",
         ),
         (
             "unknown teacher activation",

@@ -29,6 +29,18 @@ fn truncate(s: &str) -> String {
     t
 }
 
+/// A message of at most ~300 characters: its head and tail around `…` (a library's message may
+/// quote a huge value in the middle, e.g. serde's ``unknown variant `…`, expected …``).
+fn shorten(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= 300 {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(200).collect();
+    let tail: String = s.chars().skip(n - 90).collect();
+    format!("{head}…{tail}")
+}
+
 /// Parses a network file's text (`INTERFACE.md`): messages name the key, row or column at fault.
 pub fn parse_network(text: &str) -> Result<Network> {
     let value = parse_json_exact(text)?;
@@ -46,8 +58,8 @@ pub fn parse_network(text: &str) -> Result<Network> {
     let act = obj
         .get("activation")
         .ok_or_else(|| format_err!("missing key `activation`"))?;
-    let activation: Activation =
-        serde_json::from_value(act.clone()).map_err(|e| format_err!("{e}"))?;
+    let activation: Activation = serde_json::from_value(act.clone())
+        .map_err(|e| format_err!("{}", shorten(&e.to_string())))?;
     let w1 = obj
         .get("w1")
         .ok_or_else(|| format_err!("missing key `w1`"))?;
@@ -70,7 +82,10 @@ pub fn parse_network(text: &str) -> Result<Network> {
             .enumerate()
             .map(|(n, v)| {
                 number(v).ok_or_else(|| {
-                    format_err!("`w1` row {m} column {n} is not a finite number ({v})")
+                    format_err!(
+                        "`w1` row {m} column {n} is not a finite number ({})",
+                        truncate(&v.to_string())
+                    )
                 })
             })
             .collect::<Result<Vec<f64>>>()?;
@@ -95,7 +110,12 @@ pub fn parse_network(text: &str) -> Result<Network> {
         .iter()
         .enumerate()
         .map(|(k, v)| {
-            number(v).ok_or_else(|| format_err!("`w2` entry {k} is not a finite number ({v})"))
+            number(v).ok_or_else(|| {
+                format_err!(
+                    "`w2` entry {k} is not a finite number ({})",
+                    truncate(&v.to_string())
+                )
+            })
         })
         .collect::<Result<Vec<f64>>>()?;
     if w2v.len() != w1v.len() {
@@ -261,9 +281,12 @@ impl ExactJson<'_> {
                 return Ok(Value::from(i));
             }
         }
-        let x: f64 = tok
-            .parse()
-            .map_err(|_| format_err!("not valid JSON: bad number `{tok}` at byte {start}"))?;
+        let x: f64 = tok.parse().map_err(|_| {
+            format_err!(
+                "not valid JSON: bad number `{}` at byte {start}",
+                truncate(tok)
+            )
+        })?;
         // serde_json has already refused out-of-range numbers; should one get here as ±∞ it
         // becomes null, which the network reader rejects as not a finite number.
         Ok(serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number))
@@ -338,6 +361,26 @@ mod tests {
         for (text, needle) in cases {
             let err = parse_network(text).unwrap_err().to_string();
             assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn errors_never_echo_unbounded_input() {
+        let huge = "x".repeat(1 << 20);
+        let cases = [
+            format!(r#"{{"activation":{{"kind":"{huge}"}},"w1":[[1]],"w2":[1]}}"#),
+            format!(r#"{{"activation":{{"kind":"erf"}},"w1":[["{huge}"]],"w2":[1]}}"#),
+            format!(r#"{{"activation":{{"kind":"erf"}},"w1":[[1]],"w2":["{huge}"]}}"#),
+            format!(r#"{{"activation":{{"kind":"erf"}},"w1":[[1]],"w2":[1],"{huge}":1}}"#),
+            format!(r#"{{"activation":{{"kind":"erf","{huge}":1}},"w1":[[1]],"w2":[1]}}"#),
+            format!(
+                r#"{{"activation":{{"kind":"erf"}},"w1":[[1]],"w2":[1e{}]}}"#,
+                "9".repeat(1000)
+            ),
+        ];
+        for text in cases {
+            let err = parse_network(&text).unwrap_err().to_string();
+            assert!(err.len() < 600, "{} bytes: {}", err.len(), &err[..200]);
         }
     }
 

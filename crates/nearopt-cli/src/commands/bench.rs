@@ -82,6 +82,8 @@ fn rel_gap(a: &[f64], b: &[f64]) -> f64 {
         .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
     if a.len() != b.len() {
         f64::NAN
+    } else if scale == 0.0 {
+        d
     } else {
         d / scale
     }
@@ -91,12 +93,17 @@ fn net_json(act: &Activation, net: &Network) -> Value {
     json!({"activation": act, "ni": net.ni(), "nh": net.nh(), "w1": net.w1(), "w2": net.w2()})
 }
 
-/// Runs the NumPy reference on `spec` (`run` has checked that the script exists).
+/// Runs the NumPy reference on `spec` (`run` has checked that the script exists). Its scratch
+/// directory is registered ([`crate::io::TempPath`]): removed on every path out of here,
+/// errors and signals included.
 fn run_numpy(args: &Args, spec: &Value) -> Result<Value> {
-    let dir = std::env::temp_dir().join(format!("nearopt-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let cases = dir.join("cases.json");
-    let out = dir.join("numpy.json");
+    let dir = crate::io::TempPath::register(
+        std::env::temp_dir().join(format!("nearopt-bench-{}", std::process::id())),
+    );
+    std::fs::create_dir_all(dir.path())
+        .with_context(|| format!("cannot create {}", dir.path().display()))?;
+    let cases = dir.path().join("cases.json");
+    let out = dir.path().join("numpy.json");
     std::fs::write(&cases, serde_json::to_vec(spec)?)
         .with_context(|| format!("cannot write {}", cases.display()))?;
     let threads = args
@@ -116,20 +123,154 @@ fn run_numpy(args: &Args, spec: &Value) -> Result<Value> {
         .status()
         .with_context(|| format!("cannot run {}", args.python.display()))?;
     if !status.success() {
-        let _ = std::fs::remove_dir_all(&dir);
-        bail!("the NumPy reference failed ({status})");
+        bail!(
+            "the NumPy reference {} failed ({status})",
+            args.script.display()
+        );
     }
-    let text =
-        std::fs::read_to_string(&out).with_context(|| format!("cannot read {}", out.display()))?;
-    let _ = std::fs::remove_dir_all(&dir);
-    serde_json::from_str(&text).context("the NumPy reference wrote malformed JSON")
+    let text = crate::io::read_text_capped(&out, 1 << 30, "NumPy reference output").with_context(
+        || {
+            format!(
+                "the NumPy reference {} wrote no results",
+                args.script.display()
+            )
+        },
+    )?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "the NumPy reference {} wrote malformed JSON",
+            args.script.display()
+        )
+    })
 }
 
-fn eig_list(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_f64).collect())
-        .unwrap_or_default()
+/// The NumPy reference's timings of case `i` (assembly, eigvalsh) and its eigenvalues, checked:
+/// a reference that returned nothing (or not numbers, or the wrong count) is an error, never a
+/// row of NaN.
+fn numpy_case(
+    np: &Value,
+    i: usize,
+    c: &Case,
+    script: &std::path::Path,
+) -> Result<(f64, f64, Vec<f64>)> {
+    let r = &np["cases"][i];
+    let time = |key: &str| {
+        r[key]
+            .as_f64()
+            .filter(|t| t.is_finite() && *t >= 0.0)
+            .with_context(|| {
+                format!(
+                    "the NumPy reference {} returned no `{key}` for case {}",
+                    script.display(),
+                    c.label
+                )
+            })
+    };
+    let (asm, eig) = (time("assembly_s")?, time("eigvalsh_s")?);
+    let ev = finite_list(&r["eigenvalues"], c.net.dim()).with_context(|| {
+        format!(
+            "the NumPy reference {} returned no eigenvalues for case {}",
+            script.display(),
+            c.label
+        )
+    })?;
+    Ok((asm, eig, ev))
 }
+
+/// Exactly `len` finite numbers, or None.
+fn finite_list(v: &Value, len: usize) -> Option<Vec<f64>> {
+    let list: Vec<f64> = v
+        .as_array()?
+        .iter()
+        .map(|x| x.as_f64().filter(|x| x.is_finite()))
+        .collect::<Option<_>>()?;
+    (list.len() == len).then_some(list)
+}
+
+/// `a / b` where it is a number (a timer can read 0 for a tiny case).
+fn ratio(a: f64, b: f64) -> Option<f64> {
+    let r = a / b;
+    r.is_finite().then_some(r)
+}
+
+/// A number or `-`.
+fn opt(v: Option<f64>, width: usize, precision: usize) -> String {
+    v.map_or(format!("{:>width$}", "-"), |x| {
+        format!("{x:>width$.precision$}")
+    })
+}
+
+/// Refuses, before anything runs, a benchmark whose matrices would not fit in memory or whose
+/// work (all cases, all repeats) exceeds the limit ([`crate::guard::check_work`]).
+fn check_plan(args: &Args, threads: usize) -> Result<()> {
+    use crate::guard::{check_memory, check_work, f64_bytes, mul};
+    let dim = |n: usize, flag: &str| -> Result<u128> {
+        let n = n as u128;
+        n.checked_mul(n)
+            .and_then(|x| x.checked_add(n))
+            .with_context(|| format!("{flag} {n}: D = N² + N overflows"))
+    };
+    // A dense D × D Hessian, the eigensolver's copy and its workspace; ~(4/3) D³ + D² work.
+    // Each repeat also costs a fixed ~10⁵ operations of set-up, however small D.
+    let case_work = |d: u128| {
+        mul(d, d)
+            .and_then(|x| x.checked_mul(2 * d + 1))
+            .and_then(|x| x.checked_add(100_000))
+    };
+    let mut work: Option<u128> = Some(0);
+    let mut numbers: Option<u128> = Some(0); // sent to / read back from NumPy
+    for &n in &args.sizes {
+        let d = dim(n, "--sizes")?;
+        check_memory(
+            f64_bytes(mul(d, d).and_then(|x| x.checked_mul(3))),
+            &format!("bench --sizes {n}: the dense {d} × {d} Hessian and the eigensolver's copies"),
+        )?;
+        let repeats = args.repeats.unwrap_or(if d > 3000 { 1 } else { 3 }) as u128;
+        // Two activations per size.
+        let w = case_work(d).and_then(|x| x.checked_mul(2 * repeats));
+        work = work.zip(w).and_then(|(a, b)| a.checked_add(b));
+        numbers = numbers
+            .zip(mul(2u64, 2 * d))
+            .and_then(|(a, b)| a.checked_add(b));
+    }
+    check_work(work, "bench --sizes (all cases and repeats)")?;
+    if args.ensemble > 0 {
+        let n = args.ensemble_size;
+        let d = dim(n, "--ensemble-size")?;
+        let k = args.ensemble as u128;
+        let concurrent = (threads as u128).min(k);
+        // The teachers' weights and eigenvalues, and one Hessian with the solver's copies per
+        // thread at a time.
+        let held = mul(k, 2 * d);
+        let per_thread = mul(d, d).and_then(|x| x.checked_mul(3 * concurrent));
+        check_memory(
+            f64_bytes(held.zip(per_thread).and_then(|(a, b)| a.checked_add(b))),
+            &format!(
+                "bench --ensemble {} --ensemble-size {n}: {} teachers with D = {d} ({concurrent} Hessians at a time)",
+                args.ensemble, args.ensemble
+            ),
+        )?;
+        let repeats = args.repeats.unwrap_or(3) as u128;
+        check_work(
+            case_work(d)
+                .and_then(|x| x.checked_mul(k))
+                .and_then(|x| x.checked_mul(repeats)),
+            &format!("bench --ensemble {} --ensemble-size {n}", args.ensemble),
+        )?;
+        numbers = numbers.zip(held).and_then(|(a, b)| a.checked_add(b));
+    }
+    if args.numpy {
+        // JSON text (≤ 25 bytes a number) and the value tree (~40 bytes a number), both ways.
+        check_memory(
+            numbers.and_then(|x| x.checked_mul(2 * 65)),
+            "bench --numpy: the cases sent to NumPy and its results",
+        )?;
+    }
+    Ok(())
+}
+
+/// The most timed repetitions per case.
+const MAX_REPEATS: usize = 1000;
 
 /// Runs `nearopt bench`.
 pub fn run(args: Args) -> Result<()> {
@@ -139,8 +280,12 @@ pub fn run(args: Args) -> Result<()> {
     if args.numpy_threads == Some(0) {
         bail!("--numpy-threads must be at least 1");
     }
-    if args.repeats == Some(0) {
-        bail!("--repeats must be at least 1");
+    match args.repeats {
+        Some(0) => bail!("--repeats must be at least 1"),
+        Some(r) if r > MAX_REPEATS => bail!(
+            "--repeats must be at most {MAX_REPEATS} (the best of more repeats changes nothing), got {r}"
+        ),
+        _ => {}
     }
     if args.numpy && !args.script.is_file() {
         bail!(
@@ -152,6 +297,7 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--epsilon must be finite, got {}", args.epsilon);
     }
     let threads = rayon::current_num_threads();
+    check_plan(&args, threads)?;
     println!(
         "nearopt bench: {threads} threads, seed {}, teachers N(0, 1/fan_in), times = best of repeats",
         args.seed
@@ -165,7 +311,7 @@ pub fn run(args: Args) -> Result<()> {
         },
     ] {
         for &n in &args.sizes {
-            let d = n * n + n;
+            let d = n * n + n; // checked in `check_plan`
             let repeats = args.repeats.unwrap_or(if d > 3000 { 1 } else { 3 });
             let net = sample_teacher(
                 act.clone(),
@@ -236,48 +382,79 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         None
     };
+    // The table is printed only once every number in it has passed the gate.
+    let mut table = vec![];
     if let Some(np) = &numpy {
-        println!("NumPy {} ; BLAS: {}", np["numpy"], np["blas"]);
+        table.push(format!("NumPy {} ; BLAS: {}", np["numpy"], np["blas"]));
     }
-    println!(
+    table.push(format!(
         "{:<22} {:>10} {:>10} {:>10} {:>7} {:>10} {:>10} {:>8} {:>9}",
         "case", "asm s", "eig s", "total s", "asm %", "np asm s", "np eig s", "ratio", "max dλ"
-    );
+    ));
     for (i, c) in cases.iter().enumerate() {
         let total = c.assembly_s + c.eig_s;
+        let mut row = vec![c.assembly_s, c.eig_s, total];
+        let reference = numpy
+            .as_ref()
+            .map(|np| numpy_case(np, i, c, &args.script))
+            .transpose()?;
+        if let Some((na, ne, ev)) = &reference {
+            row.extend([*na, *ne, rel_gap(&c.eigenvalues, ev)]);
+        }
+        // The gate of printed numbers (ratios with a zero denominator print as `-`).
+        crate::guard::ensure_finite(&row, &format!("bench case {}", c.label))?;
         let mut line = format!(
-            "{:<22} {:>10.4} {:>10.4} {:>10.4} {:>6.2}%",
+            "{:<22} {:>10.4} {:>10.4} {:>10.4} {}%",
             c.label,
             c.assembly_s,
             c.eig_s,
             total,
-            100.0 * c.assembly_s / c.eig_s
+            opt(ratio(100.0 * c.assembly_s, c.eig_s), 6, 2)
         );
-        if let Some(np) = &numpy {
-            let r = &np["cases"][i];
-            let (na, ne) = (
-                r["assembly_s"].as_f64().unwrap_or(f64::NAN),
-                r["eigvalsh_s"].as_f64().unwrap_or(f64::NAN),
+        if let Some((na, ne, ev)) = &reference {
+            let gap = rel_gap(&c.eigenvalues, ev);
+            line += &format!(
+                " {na:>10.4} {ne:>10.4} {} {gap:>9.1e}",
+                opt(ratio(total, *ne), 8, 3)
             );
-            let gap = rel_gap(&c.eigenvalues, &eig_list(&r["eigenvalues"]));
-            line += &format!(" {na:>10.4} {ne:>10.4} {:>8.3} {gap:>9.1e}", total / ne);
         }
-        println!("{line}");
+        table.push(line);
     }
     if let Some((nets, best, eigs)) = &ensemble {
         let label = format!("ensemble {}×erf N={}", nets.len(), args.ensemble_size);
         let mut line = format!("{label:<22} {:>10} {:>10} {best:>10.4} {:>7}", "", "", "");
         if let Some(np) = &numpy {
             let r = &np["ensemble"];
-            let t = r["total_s"].as_f64().unwrap_or(f64::NAN);
-            let theirs = r["eigenvalues"].as_array().cloned().unwrap_or_default();
-            let gap = eigs
-                .iter()
-                .zip(&theirs)
-                .map(|(a, b)| rel_gap(a, &eig_list(b)))
-                .fold(0.0f64, f64::max);
-            line += &format!(" {:>10} {t:>10.4} {:>8.3} {gap:>9.1e}", "", best / t);
+            let no_result = || {
+                anyhow::anyhow!(
+                    "the NumPy reference {} returned no ensemble results",
+                    args.script.display()
+                )
+            };
+            let t = r["total_s"]
+                .as_f64()
+                .filter(|t| t.is_finite() && *t >= 0.0)
+                .ok_or_else(no_result)?;
+            let theirs = r["eigenvalues"].as_array().ok_or_else(no_result)?;
+            if theirs.len() != eigs.len() {
+                return Err(no_result());
+            }
+            let mut gap = 0.0f64;
+            for (a, b) in eigs.iter().zip(theirs) {
+                gap = gap.max(rel_gap(a, &finite_list(b, a.len()).ok_or_else(no_result)?));
+            }
+            crate::guard::ensure_finite(&[*best, t, gap], "bench ensemble")?;
+            line += &format!(
+                " {:>10} {t:>10.4} {} {gap:>9.1e}",
+                "",
+                opt(ratio(*best, t), 8, 3)
+            );
+        } else {
+            crate::guard::ensure_finite(best, "bench ensemble")?;
         }
+        table.push(line);
+    }
+    for line in table {
         println!("{line}");
     }
     println!(

@@ -3,12 +3,13 @@
 //! (paper Eqs. 8–18, corrected), or its estimate from `--samples` Gaussian inputs (Eqs. 3–5),
 //! optionally at another `--student` point (functional term included).
 
+use crate::guard::{self, check_memory, check_work, f64_bytes, mul};
 use crate::io::{check_output_path, read_network, with_progress, write_npy_matrix};
 use anyhow::{bail, Context, Result};
-use nearopt::hessian::sampled::{sampled_hessian, sampled_outer_product};
-use nearopt::hessian::{check_dense_fits, DenseMatrix};
+use nearopt::hessian::sampled::{sampled_hessian, sampled_outer_product, CHUNK};
+use nearopt::hessian::DenseMatrix;
 use nearopt::{Network, PopulationHessian};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Options of `nearopt hessian`.
 #[derive(clap::Args)]
@@ -63,26 +64,68 @@ impl Method {
     }
 }
 
-/// The dense Hessian of `net` at the optimum by `method`, with a spinner for large `D`.
-pub fn dense_at_optimum(net: &Network, method: &Method) -> Result<DenseMatrix> {
+impl Method {
+    /// Refuses, before it starts, a dense `D × D` Hessian of `net` by this method that would
+    /// not fit in memory or (sampled: `n · D · (D + 1)` multiply-adds) take more than the work
+    /// limit ([`guard::check_work`]); sizes in checked arithmetic.
+    pub fn check_cost(&self, net: &Network, command: &str) -> Result<()> {
+        let d = net.dim() as u128;
+        match *self {
+            Method::Exact => check_memory(
+                f64_bytes(mul(d, d)),
+                &format!("{command}: the dense {d} × {d} population Hessian"),
+            ),
+            Method::Sampled { samples, .. } => {
+                // The accumulator, one chunk of Jacobian rows, and the functional term's blocks.
+                let (ni, nh) = (net.ni() as u128, net.nh() as u128);
+                let numbers = mul(d, d)
+                    .zip(mul(CHUNK as u64, d))
+                    .zip(mul(nh, ni * ni))
+                    .and_then(|((a, b), c)| a.checked_add(b)?.checked_add(c));
+                check_memory(
+                    f64_bytes(numbers),
+                    &format!("{command}: the dense {d} × {d} sampled Hessian"),
+                )?;
+                check_work(
+                    mul(samples as u64, d).and_then(|x| x.checked_mul(d + 1)),
+                    &format!("{command} --samples {samples} at D = {d}"),
+                )
+            }
+        }
+    }
+}
+
+/// The dense Hessian of `net` (read from `source`) at the optimum by `method`, with a spinner
+/// for large `D`; sized before it starts ([`Method::check_cost`]) and refused if any entry is
+/// not finite ([`guard::ensure_finite_hessian`]: `hessian` and `spectrum` alike).
+pub fn dense_at_optimum(
+    net: &Network,
+    method: &Method,
+    source: &Path,
+    command: &str,
+) -> Result<DenseMatrix> {
     let d = net.dim();
-    let what = match method {
-        Method::Exact => "population Hessian",
-        Method::Sampled { .. } => "sampled Hessian",
+    method.check_cost(net, command)?;
+    let (h, what) = match *method {
+        Method::Exact => (
+            with_progress(
+                d,
+                &format!("assembling the {d} × {d} population Hessian"),
+                || PopulationHessian::at_optimum(net).dense(),
+            )?,
+            "exact population Hessian",
+        ),
+        Method::Sampled { samples, seed } => (
+            with_progress(
+                d,
+                &format!("accumulating the {d} × {d} Hessian from {samples} samples"),
+                || sampled_outer_product(net, samples, seed),
+            )?,
+            "sampled Hessian",
+        ),
     };
-    check_dense_fits(d, d, what)?;
-    Ok(match *method {
-        Method::Exact => with_progress(
-            d,
-            &format!("assembling the {d} × {d} population Hessian"),
-            || PopulationHessian::at_optimum(net).dense(),
-        )?,
-        Method::Sampled { samples, seed } => with_progress(
-            d,
-            &format!("accumulating the {d} × {d} Hessian from {samples} samples"),
-            || sampled_outer_product(net, samples, seed),
-        )?,
-    })
+    guard::ensure_finite_hessian(h.as_slice(), net, what, source)?;
+    Ok(h)
 }
 
 /// Runs `nearopt hessian`.
@@ -111,15 +154,37 @@ pub fn run(args: Args) -> Result<()> {
                 );
             }
             let d = student.dim();
-            check_dense_fits(d, d, "sampled Hessian")?;
-            with_progress(
+            method.check_cost(&student, "hessian")?;
+            let h = with_progress(
                 d,
                 &format!("accumulating the {d} × {d} Hessian from {samples} samples"),
                 || sampled_hessian(&student, &teacher, *samples, *seed),
             )
-            .context("sampled Hessian at the student")?
+            .context("sampled Hessian at the student")?;
+            guard::ensure_finite_matrix(
+                h.as_slice(),
+                d,
+                "sampled Hessian at the student",
+                path,
+                |i, j| {
+                    format!(
+                        "∂²/∂{} ∂{}",
+                        guard::parameter_name(&student, i),
+                        guard::parameter_name(&student, j)
+                    )
+                },
+                || {
+                    format!(
+                        "student: {}; teacher {}: {}",
+                        guard::overflow_suspects(&student),
+                        args.network.display(),
+                        guard::overflow_suspects(&teacher)
+                    )
+                },
+            )?;
+            h
         }
-        _ => dense_at_optimum(&teacher, &method)?,
+        _ => dense_at_optimum(&teacher, &method, &args.network, "hessian")?,
     };
     let d = h.rows();
     write_npy_matrix(&args.out, d, d, h.as_slice())?;

@@ -4,14 +4,14 @@
 //! `INTERFACE.md`.
 
 use super::hessian::{dense_at_optimum, Method};
+use crate::guard::{self, check_memory, check_work, f64_bytes, mul};
 use crate::io::{check_output_path, read_network, with_progress, write_npy_matrix};
 use anyhow::{bail, Result};
-use nearopt::hessian::check_dense_fits;
-use nearopt::hessian::sampled::{ntk_gram, sampled_outer_product};
+use nearopt::hessian::sampled::ntk_gram;
 use nearopt::hessian::DenseMatrix;
 use nearopt::spectrum::{rank, smallest_nonzero, symmetric_spectrum, RankDecision, Spectrum};
 use nearopt::{Activation, Network};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Options of `nearopt spectrum`.
 #[derive(clap::Args)]
@@ -115,6 +115,7 @@ fn eigen(
     method: &Method,
     vectors: bool,
     parallel: bool,
+    source: &Path,
 ) -> Result<(Vec<f64>, Option<Vec<f64>>)> {
     let d = net.dim();
     let gram_size = match method {
@@ -122,39 +123,52 @@ fn eigen(
         _ => None,
     };
     // The eigensolver works on its own copy; eigenvectors need the solver's matrix and ours.
-    let n = gram_size.unwrap_or(d);
-    let what = match (method, gram_size) {
-        (Method::Exact, _) => "population Hessian",
-        (_, Some(_)) => "NTK Gram matrix",
-        _ => "sampled Hessian",
+    let n = gram_size.unwrap_or(d) as u128;
+    let copies: u128 = if vectors { 4 } else { 2 };
+    let what = match gram_size {
+        Some(_) => "NTK Gram matrix",
+        None => "Hessian",
     };
-    check_dense_fits(n, n, what)?;
-    let copies = if vectors { 4 } else { 2 };
-    check_dense_fits(
-        n,
-        copies * n,
+    check_memory(
+        f64_bytes(mul(n, n).and_then(|x| x.checked_mul(copies))),
         &format!(
-            "eigensolver working set ({copies} copies of the {n} × {n} matrix{})",
+            "spectrum: the eigensolver's working set ({copies} copies of the {n} × {n} {what}{})",
             if vectors { " with eigenvectors" } else { "" }
         ),
     )?;
+    // Dense symmetric eigensolvers take ~(4/3) n³ operations for eigenvalues, ~9 n³ with vectors.
+    check_work(
+        mul(n, n).and_then(|x| x.checked_mul(n * if vectors { 9 } else { 2 })),
+        &format!("spectrum: the eigendecomposition of the {n} × {n} {what}"),
+    )?;
     if let (Some(n), Method::Sampled { samples, seed }) = (gram_size, method) {
+        // The n × D Jacobian, then its n × n Gram (n · n · D multiply-adds).
+        let dd = d as u128;
+        check_memory(
+            f64_bytes(mul(n as u64, dd)),
+            &format!("spectrum --samples {samples}: the {n} × {d} Jacobian"),
+        )?;
+        check_work(
+            mul(n as u64, n as u64).and_then(|x| x.checked_mul(dd)),
+            &format!("spectrum --samples {samples} at D = {d}"),
+        )?;
         let gram = with_progress(n, &format!("NTK Gram matrix of {samples} samples"), || {
             ntk_gram(net, *samples, *seed)
         })?;
+        guard::ensure_finite_matrix(
+            gram.as_slice(),
+            n,
+            "NTK Gram matrix of the sampled Hessian",
+            source,
+            |i, j| format!("samples {i} and {j}"),
+            || guard::overflow_suspects(net),
+        )?;
         let mut ev = vec![0.0; d - n];
         ev.extend(decompose(&gram, false, parallel)?.eigenvalues);
         ev.sort_by(|a, b| a.total_cmp(b));
         return Ok((ev, None));
     }
-    let h = match method {
-        Method::Sampled { samples, seed } => with_progress(
-            d,
-            &format!("accumulating the {d} × {d} Hessian from {samples} samples"),
-            || sampled_outer_product(net, *samples, *seed),
-        )?,
-        Method::Exact => dense_at_optimum(net, method)?,
-    };
+    let h = dense_at_optimum(net, method, source, "spectrum")?;
     let sp = decompose(&h, vectors, parallel)?;
     drop(h);
     Ok((sp.eigenvalues, sp.eigenvectors.map(|v| v.into_vec())))
@@ -178,13 +192,29 @@ pub fn run(args: Args) -> Result<()> {
         &method,
         args.vectors.is_some(),
         args.parallel_eigensolver,
+        &args.network,
     )?;
     if eigenvalues.len() != d {
         bail!("internal: {} eigenvalues for D = {d}", eigenvalues.len());
     }
     let decision = rank(&eigenvalues, args.rank_tol);
     let lambda_min = smallest_nonzero(&eigenvalues, Some(decision.tolerance));
+    let context = format!("spectrum of {}", args.network.display());
+    guard::ensure_finite(&eigenvalues, &context)?;
     if let (Some(path), Some(v)) = (&args.vectors, &vectors) {
+        guard::ensure_finite_matrix(
+            v,
+            d,
+            "eigenvectors",
+            &args.network,
+            |i, j| {
+                format!(
+                    "component {} of eigenvector {j}",
+                    guard::parameter_name(&net, i)
+                )
+            },
+            || guard::overflow_suspects(&net),
+        )?;
         write_npy_matrix(path, d, d, v)?;
     }
     let (samples, seed) = match method {
@@ -216,6 +246,8 @@ pub fn run(args: Args) -> Result<()> {
         vectors: args.vectors.as_ref().map(|p| p.display().to_string()),
         nearopt_version: env!("CARGO_PKG_VERSION"),
     };
+    // The gate of everything printed, JSON or human.
+    guard::ensure_finite(&report, &context)?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

@@ -120,6 +120,26 @@ fn weights(args: &Args) -> Result<WeightDistribution> {
     Ok(dist)
 }
 
+/// Longest text of one number in a network file: the shortest round-trip form of an f64 is at
+/// most 24 characters (`-2.2250738585072014e-308`), plus its separator.
+const MAX_NUMBER_TEXT_BYTES: u128 = 25;
+
+/// Refuses, before sampling, a teacher whose weights and network-file text would not fit in
+/// memory (`NEAROPT_MEMORY_LIMIT` honoured): the weights (twice while sampling) and the JSON
+/// text (up to three copies while it is assembled) — the text is ~3× larger than `W1`.
+fn check_teacher_size(params: usize, ni: usize, nh: usize) -> Result<()> {
+    let bytes = (params as u128)
+        .checked_mul(16 + 3 * MAX_NUMBER_TEXT_BYTES)
+        .and_then(|b| b.checked_add(nh as u128 * 8));
+    crate::guard::check_memory(
+        bytes,
+        &format!(
+            "teacher --ni {ni} --nh {nh}: {params} weights and their network-file text (up to {})",
+            crate::guard::readable_bytes(params as u128 * MAX_NUMBER_TEXT_BYTES)
+        ),
+    )
+}
+
 /// Runs `nearopt teacher`.
 pub fn run(args: Args) -> Result<()> {
     if args.ni == 0 {
@@ -132,10 +152,10 @@ pub fn run(args: Args) -> Result<()> {
         .ni
         .checked_mul(args.nh)
         .and_then(|p| p.checked_add(args.nh));
-    if params.is_none() {
+    let Some(params) = params else {
         bail!("--ni {} × --nh {} parameters overflow", args.ni, args.nh);
-    }
-    nearopt::hessian::check_dense_fits(args.nh, args.ni, "teacher weight matrix W1")?;
+    };
+    check_teacher_size(params, args.ni, args.nh)?;
     let act = activation(&args)?;
     act.validate()?;
     let dist = weights(&args)?;
