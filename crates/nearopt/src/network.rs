@@ -1,11 +1,13 @@
-//! Two-layer networks `y = W2 g(W1 x)` without biases, and the parameter order of `INTERFACE.md`:
-//! θ = W1 flattened row by row, then W2; `θ[m*Ni + n] = W1[m][n]`, `θ[Nh*Ni + k] = W2[k]`.
+//! Two-layer networks `y = W2 g(W1 x + b1) + b2` (biases optional), with the parameter order
+//! of `INTERFACE.md` kept by [`ParamLayout`].
 
 use crate::activation::{Activation, ActivationFn};
+use crate::layout::ParamLayout;
 use crate::{Error, Result};
 
-/// A two-layer network `y = W2 · g(W1 x)` (paper Section 1.1): `W1` is `Nh × Ni`, `W2` has `Nh`
-/// entries. Immutable once built; every constructor validates shapes and finiteness.
+/// A two-layer network `y = W2 · g(W1 x + b1) + b2` (paper Section 1.1; the biases are optional
+/// and absent in the paper): `W1` is `Nh × Ni`, `W2` and `b1` have `Nh` entries, `b2` is a
+/// number. Immutable once built; every constructor validates shapes and finiteness.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network {
     activation: Activation,
@@ -14,6 +16,8 @@ pub struct Network {
     /// Row-major `Nh × Ni`.
     w1: Vec<f64>,
     w2: Vec<f64>,
+    b1: Option<Vec<f64>>,
+    b2: Option<f64>,
 }
 
 impl Network {
@@ -61,7 +65,34 @@ impl Network {
             nh,
             w1,
             w2,
+            b1: None,
+            b2: None,
         })
+    }
+
+    /// The same network with hidden biases `b1` (`Nh` numbers) and/or output bias `b2`
+    /// (replacing any it had). Rejects a wrong length or non-finite numbers.
+    pub fn with_biases(mut self, b1: Option<Vec<f64>>, b2: Option<f64>) -> Result<Self> {
+        if let Some(b) = &b1 {
+            if b.len() != self.nh {
+                return Err(Error::Shape(format!(
+                    "b1 has {} entries but the network has {} hidden units",
+                    b.len(),
+                    self.nh
+                )));
+            }
+            if let Some(k) = b.iter().position(|v| !v.is_finite()) {
+                return Err(Error::Invalid(format!("b1[{k}] is not finite ({})", b[k])));
+            }
+        }
+        if let Some(v) = b2 {
+            if !v.is_finite() {
+                return Err(Error::Invalid(format!("b2 is not finite ({v})")));
+            }
+        }
+        self.b1 = b1;
+        self.b2 = b2;
+        Ok(self)
     }
 
     /// From `W1` as rows.
@@ -77,27 +108,42 @@ impl Network {
         Network::new(activation, ni, nh, w1.concat(), w2)
     }
 
-    /// From a parameter vector θ in the order of `INTERFACE.md`.
+    /// From a bias-free parameter vector θ in the order of `INTERFACE.md`.
     pub fn from_params(
         activation: Activation,
         ni: usize,
         nh: usize,
         theta: &[f64],
     ) -> Result<Self> {
-        if theta.len() != nh * ni + nh {
+        Network::from_layout_params(activation, ParamLayout::new(ni, nh), theta)
+    }
+
+    /// From a parameter vector θ laid out as `layout` says (biases included where it has them).
+    pub fn from_layout_params(
+        activation: Activation,
+        layout: ParamLayout,
+        theta: &[f64],
+    ) -> Result<Self> {
+        if theta.len() != layout.dim() {
             return Err(Error::Shape(format!(
-                "θ has {} entries, expected Nh·Ni + Nh = {}",
+                "θ has {} entries, expected D = {} for Nh = {}, Ni = {}{}{}",
                 theta.len(),
-                nh * ni + nh
+                layout.dim(),
+                layout.nh,
+                layout.ni,
+                if layout.has_b1 { " with b1" } else { "" },
+                if layout.has_b2 { " with b2" } else { "" },
             )));
         }
-        Network::new(
+        let net = Network::new(
             activation,
-            ni,
-            nh,
-            theta[..nh * ni].to_vec(),
-            theta[nh * ni..].to_vec(),
-        )
+            layout.ni,
+            layout.nh,
+            theta[layout.w1_all()].to_vec(),
+            theta[layout.w2_all()].to_vec(),
+        )?;
+        let b1 = layout.has_b1.then(|| theta[layout.b1_all()].to_vec());
+        net.with_biases(b1, layout.b2().map(|i| theta[i]))
     }
 
     /// The activation.
@@ -112,9 +158,31 @@ impl Network {
     pub fn nh(&self) -> usize {
         self.nh
     }
-    /// Number of parameters `D = Nh·Ni + Nh`.
+    /// The parameter layout (`INTERFACE.md`): where each weight and bias sits in θ.
+    pub fn layout(&self) -> ParamLayout {
+        ParamLayout::new(self.ni, self.nh).with_biases(self.b1.is_some(), self.b2.is_some())
+    }
+    /// Number of parameters `D = Nh·Ni + Nh` (plus `Nh` with `b1`, plus 1 with `b2`).
     pub fn dim(&self) -> usize {
-        self.nh * self.ni + self.nh
+        self.layout().dim()
+    }
+    /// The hidden biases `b1`, if the network has them.
+    pub fn b1(&self) -> Option<&[f64]> {
+        self.b1.as_deref()
+    }
+    /// The output bias `b2`, if the network has it.
+    pub fn b2(&self) -> Option<f64> {
+        self.b2
+    }
+    /// `b1[m]`, 0 without hidden biases.
+    #[inline]
+    pub fn hidden_bias(&self, m: usize) -> f64 {
+        self.b1.as_ref().map_or(0.0, |b| b[m])
+    }
+    /// `b2`, 0 without an output bias.
+    #[inline]
+    pub fn output_bias(&self) -> f64 {
+        self.b2.unwrap_or(0.0)
     }
     /// `W1`, row-major `Nh × Ni`.
     pub fn w1(&self) -> &[f64] {
@@ -128,26 +196,42 @@ impl Network {
     pub fn w2(&self) -> &[f64] {
         &self.w2
     }
-    /// The parameter vector θ (W1 row by row, then W2).
+    /// The parameter vector θ (W1 row by row, then W2, then b1 and b2 where present).
     pub fn params(&self) -> Vec<f64> {
         let mut t = self.w1.clone();
         t.extend_from_slice(&self.w2);
+        if let Some(b) = &self.b1 {
+            t.extend_from_slice(b);
+        }
+        if let Some(b) = self.b2 {
+            t.push(b);
+        }
         t
     }
     /// Index of `W1[m][n]` in θ.
     pub fn w1_index(&self, m: usize, n: usize) -> usize {
-        m * self.ni + n
+        self.layout().w1(m, n)
     }
     /// Index of `W2[k]` in θ.
     pub fn w2_index(&self, k: usize) -> usize {
-        self.nh * self.ni + k
+        self.layout().w2(k)
     }
-    /// The same architecture with parameters θ.
+    /// The same architecture (and the same biases present) with parameters θ.
     pub fn with_params(&self, theta: &[f64]) -> Result<Self> {
-        Network::from_params(self.activation.clone(), self.ni, self.nh, theta)
+        Network::from_layout_params(self.activation.clone(), self.layout(), theta)
     }
 
-    /// Output `y = W2 g(W1 x)` for one input.
+    /// Pre-activation `z_m = w_m·x + b1[m]` of hidden unit `m`.
+    #[inline]
+    pub fn preactivation(&self, m: usize, x: &[f64]) -> f64 {
+        let z = crate::gaussian::dot(self.w1_row(m), x);
+        match &self.b1 {
+            Some(b) => z + b[m],
+            None => z,
+        }
+    }
+
+    /// Output `y = W2 g(W1 x + b1) + b2` for one input.
     pub fn output(&self, x: &[f64]) -> f64 {
         let g = self.activation.function();
         self.output_with(g.as_ref(), x)
@@ -155,24 +239,37 @@ impl Network {
 
     /// Output with a prepared activation (avoids re-boxing in hot loops).
     pub fn output_with(&self, g: &dyn ActivationFn, x: &[f64]) -> f64 {
-        (0..self.nh)
-            .map(|m| self.w2[m] * g.derivative(0, crate::gaussian::dot(self.w1_row(m), x)))
-            .sum()
+        let y: f64 = (0..self.nh)
+            .map(|m| self.w2[m] * g.derivative(0, self.preactivation(m, x)))
+            .sum();
+        match self.b2 {
+            Some(b) => y + b,
+            None => y,
+        }
     }
 
-    /// `∂y/∂θ` at input `x`, written into `out` (length `D`): `a_m g'(z_m) x_n` then `g(z_k)`.
+    /// `∂y/∂θ` at input `x`, written into `out` (length `D`, the order of [`ParamLayout`]):
+    /// `a_m g'(z_m) x_n`, then `g(z_k)`, then `a_k g'(z_k)` (with `b1`), then 1 (with `b2`).
     /// Returns the output `y`.
     pub fn output_gradient(&self, g: &dyn ActivationFn, x: &[f64], out: &mut [f64]) -> f64 {
+        let layout = self.layout();
         let mut y = 0.0;
         for m in 0..self.nh {
-            let z = crate::gaussian::dot(self.w1_row(m), x);
+            let z = self.preactivation(m, x);
             let h = g.derivative(0, z);
             y += self.w2[m] * h;
             let s = self.w2[m] * g.derivative(1, z);
-            for (o, xn) in out[m * self.ni..(m + 1) * self.ni].iter_mut().zip(x) {
+            for (o, xn) in out[layout.w1_row(m)].iter_mut().zip(x) {
                 *o = s * xn;
             }
-            out[self.nh * self.ni + m] = h;
+            out[layout.w2(m)] = h;
+            if let Some(i) = layout.b1(m) {
+                out[i] = s;
+            }
+        }
+        if let Some(i) = layout.b2() {
+            out[i] = 1.0;
+            y += self.output_bias();
         }
         y
     }
@@ -199,6 +296,10 @@ impl Network {
         }
         let w1 = perm.iter().flat_map(|&p| self.w1_row(p).to_vec()).collect();
         let w2 = perm.iter().map(|&p| self.w2[p]).collect();
-        Network::new(self.activation.clone(), self.ni, self.nh, w1, w2)
+        let b1 = self
+            .b1
+            .as_ref()
+            .map(|b| perm.iter().map(|&p| b[p]).collect());
+        Network::new(self.activation.clone(), self.ni, self.nh, w1, w2)?.with_biases(b1, self.b2)
     }
 }

@@ -48,9 +48,9 @@ pub fn parse_network(text: &str) -> Result<Network> {
         .as_object()
         .ok_or_else(|| format_err!("the top level must be a JSON object"))?;
     for key in obj.keys() {
-        if !["activation", "w1", "w2"].contains(&key.as_str()) {
+        if !["activation", "w1", "w2", "b1", "b2"].contains(&key.as_str()) {
             fail!(
-                "unknown key `{}` (expected activation, w1, w2)",
+                "unknown key `{}` (expected activation, w1, w2 and the optional b1, b2)",
                 truncate(key)
             );
         }
@@ -125,7 +125,37 @@ pub fn parse_network(text: &str) -> Result<Network> {
             w1v.len()
         );
     }
-    Network::from_rows(activation, &w1v, w2v)
+    let b1 = match obj.get("b1") {
+        None => None,
+        Some(v) => {
+            let arr = v.as_array().ok_or_else(|| {
+                format_err!("`b1` must be an array of numbers (one per hidden unit)")
+            })?;
+            let b = arr
+                .iter()
+                .enumerate()
+                .map(|(k, v)| {
+                    number(v)
+                        .ok_or_else(|| format_err!("`b1` entry {k} is not a finite number ({v})"))
+                })
+                .collect::<Result<Vec<f64>>>()?;
+            if b.len() != w1v.len() {
+                fail!(
+                    "`b1` has {} numbers but `w1` has {} rows (one per hidden unit)",
+                    b.len(),
+                    w1v.len()
+                );
+            }
+            Some(b)
+        }
+    };
+    let b2 = match obj.get("b2") {
+        None => None,
+        Some(v) => {
+            Some(number(v).ok_or_else(|| format_err!("`b2` must be one finite number, got {v}"))?)
+        }
+    };
+    Network::from_rows(activation, &w1v, w2v)?.with_biases(b1, b2)
 }
 
 /// Parses JSON text like `serde_json::from_str`, but with every number converted by Rust's
@@ -303,11 +333,19 @@ pub fn network_json(net: &Network) -> String {
     let rows: Vec<String> = (0..net.nh())
         .map(|m| format!("    {}", compact(net.w1_row(m))))
         .collect();
+    let mut biases = String::new();
+    if let Some(b1) = net.b1() {
+        biases.push_str(&format!(",\n  \"b1\": {}", compact(b1)));
+    }
+    if let Some(b2) = net.b2() {
+        biases.push_str(&format!(",\n  \"b2\": {}", compact(&b2)));
+    }
     format!(
-        "{{\n  \"activation\": {},\n  \"w1\": [\n{}\n  ],\n  \"w2\": {}\n}}",
+        "{{\n  \"activation\": {},\n  \"w1\": [\n{}\n  ],\n  \"w2\": {}{}\n}}",
         compact(net.activation()),
         rows.join(",\n"),
-        compact(net.w2())
+        compact(net.w2()),
+        biases
     )
 }
 
@@ -420,6 +458,33 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not valid JSON"));
+    }
+
+    #[test]
+    fn biases_are_optional_and_round_trip() {
+        let base = r#"{"activation":{"kind":"erf"},"w1":[[0.1,-0.2],[0.3,0.4]],"w2":[1.5,-2]"#;
+        let plain = parse_network(&format!("{base}}}")).unwrap();
+        assert_eq!((plain.b1(), plain.b2(), plain.dim()), (None, None, 6));
+        let both = parse_network(&format!(r#"{base},"b1":[0.5,-0.25],"b2":0.125}}"#)).unwrap();
+        assert_eq!(both.b1(), Some(&[0.5, -0.25][..]));
+        assert_eq!((both.b2(), both.dim()), (Some(0.125), 9));
+        assert_eq!(parse_network(&network_json(&both)).unwrap(), both);
+        let only_b2 = parse_network(&format!(r#"{base},"b2":-1}}"#)).unwrap();
+        assert_eq!((only_b2.b1(), only_b2.dim()), (None, 7));
+        assert_eq!(parse_network(&network_json(&only_b2)).unwrap(), only_b2);
+        // Without biases the text is the bias-free format exactly.
+        assert!(!network_json(&plain).contains("b1"));
+        for (tail, needle) in [
+            (r#","b1":[1]}"#, "`b1` has 1"),
+            (r#","b1":[1,"x"]}"#, "`b1` entry 1"),
+            (r#","b1":2}"#, "`b1` must be an array"),
+            (r#","b2":[1]}"#, "`b2` must be one"),
+        ] {
+            let err = parse_network(&format!("{base}{tail}"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{tail}: {err}");
+        }
     }
 
     #[test]

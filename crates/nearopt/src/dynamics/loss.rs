@@ -60,6 +60,11 @@ impl PopulationLoss {
     }
 
     fn check(&self, theta: &[f64]) -> Result<()> {
+        if self.teacher.layout().has_biases() {
+            return Err(Error::Invalid(
+                "the exact population loss with biases is not implemented yet".into(),
+            ));
+        }
         if theta.len() != self.dim() {
             return Err(Error::Shape(format!(
                 "student has {} parameters, the teacher {}",
@@ -83,11 +88,11 @@ impl PopulationLoss {
         if !matches!(self.teacher.activation(), crate::Activation::Linear) {
             return None;
         }
-        let (ni, nh) = (self.teacher.ni(), self.teacher.nh());
-        let a = &theta[nh * ni..];
+        let (ni, nh, l) = (self.teacher.ni(), self.teacher.nh(), self.teacher.layout());
+        let a = &theta[l.w2_all()];
         let mut v = vec![0.0; ni];
         for m in 0..nh {
-            let (s, t) = (&theta[m * ni..(m + 1) * ni], self.teacher.w1_row(m));
+            let (s, t) = (&theta[l.w1_row(m)], self.teacher.w1_row(m));
             let (am, tm) = (a[m], self.teacher.w2()[m]);
             for (vn, (sn, tn)) in v.iter_mut().zip(s.iter().zip(t)) {
                 *vn += am * sn - tm * tn;
@@ -102,9 +107,9 @@ impl PopulationLoss {
         if let Some(l) = self.linear_loss(theta) {
             return Ok(l);
         }
-        let (ni, nh) = (self.teacher.ni(), self.teacher.nh());
-        let row = |m: usize| &theta[m * ni..(m + 1) * ni];
-        let a = &theta[nh * ni..];
+        let (nh, l) = (self.teacher.nh(), self.teacher.layout());
+        let row = |m: usize| &theta[l.w1_row(m)];
+        let a = &theta[l.w2_all()];
         let at = self.teacher.w2();
         let mut ss = 0.0;
         let mut st = 0.0;
@@ -134,9 +139,9 @@ impl PopulationLoss {
                 theta.len()
             )));
         }
-        let (ni, nh) = (self.teacher.ni(), self.teacher.nh());
-        let row = |m: usize| &theta[m * ni..(m + 1) * ni];
-        let a = &theta[nh * ni..];
+        let (nh, l) = (self.teacher.nh(), self.teacher.layout());
+        let row = |m: usize| &theta[l.w1_row(m)];
+        let a = &theta[l.w2_all()];
         let at = self.teacher.w2();
         // Student–student moments (m ≤ k computed, the rest by swapping).
         let mut ssm = vec![PairMoments::default(); nh * nh];
@@ -154,8 +159,8 @@ impl PopulationLoss {
             let u = row(m);
             // Coefficients of u_n and of the other rows in ∂L/∂W1[m][·] / a_m.
             let mut cu = 0.0;
-            let (head, tail) = grad.split_at_mut(nh * ni);
-            let gm = &mut head[m * ni..(m + 1) * ni];
+            let (head, tail) = grad.split_at_mut(l.w2_all().start);
+            let gm = &mut head[l.w1_row(m)];
             let mut ga = 0.0;
             for k in 0..nh {
                 let pm = &ssm[m * nh + k];

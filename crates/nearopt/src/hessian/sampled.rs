@@ -67,9 +67,9 @@ fn jacobian_block(
 }
 
 fn check_pair(student: &Network, teacher: &Network) -> Result<()> {
-    if student.ni() != teacher.ni() || student.nh() != teacher.nh() {
+    if student.ni() != teacher.ni() {
         return Err(Error::Shape(format!(
-            "student is {}×{} (Nh×Ni) but teacher is {}×{}",
+            "student is {}×{} (Nh×Ni) but teacher is {}×{}: the inputs Ni must agree",
             student.nh(),
             student.ni(),
             teacher.nh(),
@@ -131,12 +131,25 @@ fn accumulate(
 ) -> Result<DenseMatrix> {
     check_samples(n)?;
     let (ni, nh, d) = (student.ni(), student.nh(), student.dim());
+    let layout = student.layout();
     check_dense_fits(d, d, "sampled Hessian")?;
     let g = student.activation().function();
     let mut acc = vec![0.0; d * d];
-    // Functional term: per hidden unit an Ni×Ni block (A diagonal) and an Ni column (C).
-    let mut func_a = vec![0.0; nh * ni * ni];
-    let mut func_c = vec![0.0; nh * ni];
+    // Functional term: per hidden unit `m` the local inputs `e = (x, 1)` (the 1 only with b1)
+    // of the parameters (W1[m][·], b1[m]); ∂²y/∂e∂e = a_m g''(z_m) e eᵀ (block `func_a`,
+    // `ne × ne`) and ∂²y/∂e∂W2[m] = g'(z_m) e (column `func_c`).
+    let ne = ni + usize::from(layout.has_b1);
+    let local = |m: usize, a: usize| -> usize {
+        if a < ni {
+            layout.w1(m, a)
+        } else {
+            layout
+                .b1(m)
+                .expect("the local index ni exists only with b1")
+        }
+    };
+    let mut func_a = vec![0.0; nh * ne * ne];
+    let mut func_c = vec![0.0; nh * ne];
     let mut jac = vec![0.0; CHUNK * d];
     let mut start = 0;
     while start < n {
@@ -146,22 +159,23 @@ fn accumulate(
         add_gram_transposed(&mut acc, &jac[..b * d], b, d);
         if teacher.is_some() {
             func_a
-                .par_chunks_mut(ni * ni)
-                .zip(func_c.par_chunks_mut(ni))
+                .par_chunks_mut(ne * ne)
+                .zip(func_c.par_chunks_mut(ne))
                 .enumerate()
                 .for_each(|(m, (fa, fc))| {
-                    let wm = student.w1_row(m);
                     let am = student.w2()[m];
+                    let mut e = vec![1.0; ne];
                     for (xi, ri) in x.chunks(ni).zip(&r) {
-                        let z = crate::gaussian::dot(wm, xi);
+                        let z = student.preactivation(m, xi);
                         let sa = ri * am * g.derivative(2, z);
                         let sc = ri * g.derivative(1, z);
-                        for (nn, xn) in xi.iter().enumerate() {
-                            let f = sa * xn;
-                            for (o, xq) in fa[nn * ni..(nn + 1) * ni].iter_mut().zip(xi) {
-                                *o += f * xq;
+                        e[..ni].copy_from_slice(xi);
+                        for (nn, en) in e.iter().enumerate() {
+                            let f = sa * en;
+                            for (o, eq) in fa[nn * ne..(nn + 1) * ne].iter_mut().zip(&e) {
+                                *o += f * eq;
                             }
-                            fc[nn] += sc * xn;
+                            fc[nn] += sc * en;
                         }
                     }
                 });
@@ -181,18 +195,15 @@ fn accumulate(
         });
     if teacher.is_some() {
         for m in 0..nh {
-            for a in 0..ni {
-                for q in 0..ni {
-                    let i = m * ni + a;
-                    let j = m * ni + q;
-                    let v = h.get(i, j)
-                        + 0.5
-                            * (func_a[m * ni * ni + a * ni + q] + func_a[m * ni * ni + q * ni + a])
-                            * inv;
+            let fa = &func_a[m * ne * ne..(m + 1) * ne * ne];
+            for a in 0..ne {
+                for q in 0..ne {
+                    let (i, j) = (local(m, a), local(m, q));
+                    let v = h.get(i, j) + 0.5 * (fa[a * ne + q] + fa[q * ne + a]) * inv;
                     h.set(i, j, v);
                 }
-                let (i, k) = (m * ni + a, nh * ni + m);
-                let v = h.get(i, k) + func_c[m * ni + a] * inv;
+                let (i, k) = (local(m, a), layout.w2(m));
+                let v = h.get(i, k) + func_c[m * ne + a] * inv;
                 h.set(i, k, v);
                 h.set(k, i, v);
             }
