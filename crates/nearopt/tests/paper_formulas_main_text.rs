@@ -938,3 +938,38 @@ fn erf_activation_and_derivatives() {
         assert!((d2 + x * erf_g1(x)).abs() < 1e-8);
     }
 }
+
+/// Section 1.1: `y = W2 g(W1 x)`, i.e. `Σ_m W2m g(Σ_n W1mn x_n)` written here, against the
+/// library's forward pass for the quadratic, cubic and erf activations (1e-14 relative; the
+/// library's erf comes from statrs, accurate to ~1e-11, hence 1e-10 there).
+#[test]
+fn network_output_definition() {
+    let t = Net::random(4, 3, 161);
+    let mut r = rng(162);
+    type Case = (Activation, Box<dyn Fn(f64) -> f64>, f64);
+    let cases: Vec<Case> = vec![
+        (
+            Activation::Quadratic { epsilon: 0.5 },
+            Box::new(quad_g(0.5)),
+            1e-14,
+        ),
+        (
+            Activation::Polynomial {
+                coefficients: vec![0.2, 1.0, 0.0, -0.4],
+            },
+            Box::new(|x: f64| 0.2 + x - 0.4 * x * x * x),
+            1e-14,
+        ),
+        (Activation::Erf, Box::new(erf_g), 1e-10),
+    ];
+    for (act, g, tol) in cases {
+        let lib = t.to_library(act);
+        for _ in 0..10 {
+            let x = normals(&mut r, 4);
+            let y: f64 = (0..3)
+                .map(|m| t.w2[m] * g((0..4).map(|n| t.w1[m][n] * x[n]).sum()))
+                .sum();
+            assert!((lib.output(&x) - y).abs() < tol * (1.0 + y.abs()));
+        }
+    }
+}
