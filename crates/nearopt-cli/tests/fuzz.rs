@@ -214,21 +214,38 @@ fn mutate_once(rng: &mut Rng, text: &str) -> String {
             None => text.to_string(),
         },
         // Scale every weight by a huge or tiny factor (many overflows at once).
-        _ => {
-            let factor = *rng.pick(&["e150", "e200", "e300", "e-300", "e30"]);
-            let mut out = String::new();
-            let mut last = 0;
-            for (s, e) in number_spans(text) {
-                out.push_str(&text[last..e]);
-                if !text[s..e].contains(['e', 'E']) {
-                    out.push_str(factor);
-                }
-                last = e;
-            }
-            out.push_str(&text[last..]);
-            out
-        }
+        _ => scale_all(rng, text),
     }
+}
+
+/// Every number of `text` without an exponent scaled by a huge or tiny power of ten.
+fn scale_all(rng: &mut Rng, text: &str) -> String {
+    let factor = *rng.pick(&["e150", "e200", "e300", "e-300", "e30"]);
+    let mut out = String::new();
+    let mut last = 0;
+    for (s, e) in number_spans(text) {
+        out.push_str(&text[last..e]);
+        if !text[s..e].contains(['e', 'E']) {
+            out.push_str(factor);
+        }
+        last = e;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// A seed file with extreme but valid numbers: one weight replaced, or all scaled.
+fn extreme(rng: &mut Rng) -> String {
+    const EXTREME: &[&str] = &[
+        "1e150", "-1e150", "1e300", "1e308", "5e-324", "1e-300", "30", "100", "1e6", "-1e3", "0",
+    ];
+    let text = rng.pick(SEEDS).to_string();
+    let spans = number_spans(&text);
+    if rng.chance(0.5) || spans.is_empty() {
+        return scale_all(rng, &text);
+    }
+    let (s, e) = *rng.pick(&spans);
+    format!("{}{}{}", &text[..s], rng.pick(EXTREME), &text[e..])
 }
 
 /// One to three mutations of a seed file.
@@ -636,10 +653,12 @@ fn fuzz_network_files_and_flags() {
         if Instant::now() > deadline {
             break;
         }
-        let text = if rng.chance(0.2) {
-            rng.pick(SEEDS).to_string()
-        } else {
-            mutant(&mut rng)
+        // A fifth unmodified, two fifths with extreme values only (mostly still valid files,
+        // where silent wrong numbers would hide), two fifths freely mutated.
+        let text = match rng.below(5) {
+            0 => rng.pick(SEEDS).to_string(),
+            1 | 2 => extreme(&mut rng),
+            _ => mutant(&mut rng),
         };
         let valid = nearopt::network_file::parse_network(&text).is_ok();
         std::fs::write(&net_path, &text).unwrap();
