@@ -143,8 +143,16 @@ pub fn parameter_name(net: &Network, i: usize) -> String {
 pub fn overflow_suspects(net: &Network) -> String {
     let max = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     let act = serde_json::to_string(net.activation()).unwrap_or_default();
+    let degree = match net.activation() {
+        nearopt::Activation::Polynomial { coefficients } => format!(
+            " (degree {}, |c_k| up to {:.3e})",
+            coefficients.len().saturating_sub(1),
+            max(coefficients)
+        ),
+        _ => String::new(),
+    };
     format!(
-        "weights |W1| up to {:.3e}, |W2| up to {:.3e}, activation {}",
+        "weights |W1| up to {:.3e}, |W2| up to {:.3e}, activation {}{degree}",
         max(net.w1()),
         max(net.w2()),
         truncate(&act, 80)

@@ -325,6 +325,12 @@ fn cli_case(rng: &mut Rng, dir: &Path, net_valid: bool) -> Case {
                 if rng.chance(0.5) {
                     must_fail |= flag(&mut args, "--seed", uint_value(rng, &["1", "7"]));
                 }
+                if rng.chance(0.3) {
+                    // The mutated file as the student of a valid teacher (same shape as
+                    // SEEDS[0]), the functional term included.
+                    args[2] = p("teacher0.json");
+                    args.extend(["--student".into(), p("net.json")]);
+                }
             }
         }
         0 | 1 => {
@@ -648,6 +654,7 @@ fn fuzz_network_files_and_flags() {
     let dir = std::env::temp_dir().join(format!("nearopt-fuzz-{}-{seed}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let net_path = dir.join("net.json");
+    std::fs::write(dir.join("teacher0.json"), SEEDS[0]).unwrap();
     let (mut runs, mut exit0) = (0u64, 0u64);
     for i in 0..cli_iters {
         if Instant::now() > deadline {

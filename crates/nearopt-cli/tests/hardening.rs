@@ -172,6 +172,32 @@ fn non_finite_results_are_refused_alike_naming_file_entry_and_cause() {
         &["NTK Gram matrix", "net.json", "samples 0 and 0"],
         "sampled gram",
     );
+    // At a student away from the teacher (functional term included): the student's file named.
+    let teacher = dir.write("teacher.json", ERF);
+    let student = dir.write("student.json", &ERF.replace("1.0", "1e300"));
+    fails(
+        &nearopt(
+            &[
+                "hessian",
+                "--network",
+                &teacher,
+                "--student",
+                &student,
+                "--out",
+                o.to_str().unwrap(),
+                "--samples",
+                "50",
+            ],
+            &[],
+        ),
+        1,
+        &[
+            "sampled Hessian at the student of",
+            "student.json",
+            "|W2| up to 1.000e300",
+        ],
+        "student",
+    );
     assert!(!o.exists());
     // The gate lets finite results through.
     let net = dir.write("ok.json", ERF);
