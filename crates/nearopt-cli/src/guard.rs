@@ -97,11 +97,24 @@ pub fn check_work(flops: Option<u128>, what: &str) -> Result<()> {
         });
         bail!(
             "{what} would take {amount} floating-point operations, more than the limit of {limit:.0e} \
-             (about {:.0} hours at 10 GFLOP/s; set NEAROPT_WORK_LIMIT to allow more): refused",
-            limit / 1e10 / 3600.0
+             (about {} at 10 GFLOP/s; set NEAROPT_WORK_LIMIT to allow more): refused",
+            readable_seconds(limit / 1e10)
         );
     }
     Ok(())
+}
+
+/// A duration in the unit that shows it (`3 s`, `17 min`, `28 h`, `12 days`).
+pub fn readable_seconds(s: f64) -> String {
+    if s < 120.0 {
+        format!("{s:.0} s")
+    } else if s < 7200.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s < 3.0 * 86400.0 {
+        format!("{:.0} h", s / 3600.0)
+    } else {
+        format!("{:.0} days", s / 86400.0)
+    }
 }
 
 /// At most `max` characters of `s`, with `…` when cut (error messages never echo unbounded
@@ -130,8 +143,16 @@ pub fn parameter_name(net: &Network, i: usize) -> String {
 pub fn overflow_suspects(net: &Network) -> String {
     let max = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     let act = serde_json::to_string(net.activation()).unwrap_or_default();
+    let degree = match net.activation() {
+        nearopt::Activation::Polynomial { coefficients } => format!(
+            " (degree {}, |c_k| up to {:.3e})",
+            coefficients.len().saturating_sub(1),
+            max(coefficients)
+        ),
+        _ => String::new(),
+    };
     format!(
-        "weights |W1| up to {:.3e}, |W2| up to {:.3e}, activation {}",
+        "weights |W1| up to {:.3e}, |W2| up to {:.3e}, activation {}{degree}",
         max(net.w1()),
         max(net.w2()),
         truncate(&act, 80)

@@ -63,7 +63,7 @@ fn usage_error_line(e: &clap::Error) -> String {
         .skip_while(|l| l.is_empty())
         .take_while(|l| !l.is_empty())
         .collect();
-    let first = first.join(" ");
+    let first = shorten_quoted(&first.join(" "));
     let first = first.trim_start_matches("error:").trim();
     let mut line = guard::truncate(
         if first.is_empty() {
@@ -82,6 +82,22 @@ fn usage_error_line(e: &clap::Error) -> String {
         line.push_str(&guard::truncate(tip, 150));
     }
     format!("error: {line} (see --help)")
+}
+
+/// Each `'…'`-quoted span (clap quotes the values it echoes) cut to 60 characters, so that the
+/// flag named after a huge value is still seen.
+fn shorten_quoted(s: &str) -> String {
+    s.split('\'')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                guard::truncate(part, 60)
+            } else {
+                part.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("'")
 }
 
 /// `--threads`: at least 1, at most [`THREADS_PER_CORE`] × the available cores (more only adds

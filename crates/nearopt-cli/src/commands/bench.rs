@@ -211,12 +211,14 @@ fn check_plan(args: &Args, threads: usize) -> Result<()> {
             .with_context(|| format!("{flag} {n}: D = N² + N overflows"))
     };
     // A dense D × D Hessian, the eigensolver's copy and its workspace; ~(4/3) D³ + D² work.
-    // Each repeat also costs a fixed ~10⁵ operations of set-up, however small D.
+    // Each repeat also costs a fixed ~10⁵ operations of set-up, however small D. Every
+    // product is checked: D itself may be near 2¹²⁸.
     let case_work = |d: u128| {
         mul(d, d)
-            .and_then(|x| x.checked_mul(2 * d + 1))
+            .and_then(|x| x.checked_mul(d.checked_mul(2)?.checked_add(1)?))
             .and_then(|x| x.checked_add(100_000))
     };
+    let add = |a: Option<u128>, b: Option<u128>| a?.checked_add(b?);
     let mut work: Option<u128> = Some(0);
     let mut numbers: Option<u128> = Some(0); // sent to / read back from NumPy
     for &n in &args.sizes {
@@ -227,11 +229,8 @@ fn check_plan(args: &Args, threads: usize) -> Result<()> {
         )?;
         let repeats = args.repeats.unwrap_or(if d > 3000 { 1 } else { 3 }) as u128;
         // Two activations per size.
-        let w = case_work(d).and_then(|x| x.checked_mul(2 * repeats));
-        work = work.zip(w).and_then(|(a, b)| a.checked_add(b));
-        numbers = numbers
-            .zip(mul(2u64, 2 * d))
-            .and_then(|(a, b)| a.checked_add(b));
+        work = add(work, case_work(d).and_then(|x| x.checked_mul(2 * repeats)));
+        numbers = add(numbers, d.checked_mul(4));
     }
     check_work(work, "bench --sizes (all cases and repeats)")?;
     if args.ensemble > 0 {
@@ -241,10 +240,10 @@ fn check_plan(args: &Args, threads: usize) -> Result<()> {
         let concurrent = (threads as u128).min(k);
         // The teachers' weights and eigenvalues, and one Hessian with the solver's copies per
         // thread at a time.
-        let held = mul(k, 2 * d);
+        let held = d.checked_mul(2).and_then(|x| x.checked_mul(k));
         let per_thread = mul(d, d).and_then(|x| x.checked_mul(3 * concurrent));
         check_memory(
-            f64_bytes(held.zip(per_thread).and_then(|(a, b)| a.checked_add(b))),
+            f64_bytes(add(held, per_thread)),
             &format!(
                 "bench --ensemble {} --ensemble-size {n}: {} teachers with D = {d} ({concurrent} Hessians at a time)",
                 args.ensemble, args.ensemble
@@ -257,7 +256,7 @@ fn check_plan(args: &Args, threads: usize) -> Result<()> {
                 .and_then(|x| x.checked_mul(repeats)),
             &format!("bench --ensemble {} --ensemble-size {n}", args.ensemble),
         )?;
-        numbers = numbers.zip(held).and_then(|(a, b)| a.checked_add(b));
+        numbers = add(numbers, held);
     }
     if args.numpy {
         // JSON text (≤ 25 bytes a number) and the value tree (~40 bytes a number), both ways.

@@ -3,7 +3,7 @@
 //! at the optimum, exact or estimated from samples; `--json` prints the object fixed by
 //! `INTERFACE.md`.
 
-use super::hessian::{dense_at_optimum, Method};
+use super::hessian::{dense_at_optimum, per_sample_cost, progress_dim, Method};
 use crate::guard::{self, check_memory, check_work, f64_bytes, mul};
 use crate::io::{check_output_path, read_network, with_progress, write_npy_matrix};
 use anyhow::{bail, Result};
@@ -149,12 +149,16 @@ fn eigen(
             &format!("spectrum --samples {samples}: the {n} × {d} Jacobian"),
         )?;
         check_work(
-            mul(n as u64, n as u64).and_then(|x| x.checked_mul(dd)),
+            mul(n as u64, n as u64)
+                .and_then(|x| x.checked_mul(dd))
+                .and_then(|x| x.checked_add(mul(n as u64, per_sample_cost(dd))?)),
             &format!("spectrum --samples {samples} at D = {d}"),
         )?;
-        let gram = with_progress(n, &format!("NTK Gram matrix of {samples} samples"), || {
-            ntk_gram(net, *samples, *seed)
-        })?;
+        let gram = with_progress(
+            progress_dim(n, *samples),
+            &format!("NTK Gram matrix of {samples} samples"),
+            || ntk_gram(net, *samples, *seed),
+        )?;
         guard::ensure_finite_matrix(
             gram.as_slice(),
             n,

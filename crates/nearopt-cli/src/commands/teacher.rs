@@ -137,6 +137,11 @@ fn check_teacher_size(params: usize, ni: usize, nh: usize) -> Result<()> {
             "teacher --ni {ni} --nh {nh}: {params} weights and their network-file text (up to {})",
             crate::guard::readable_bytes(params as u128 * MAX_NUMBER_TEXT_BYTES)
         ),
+    )?;
+    // Drawing and formatting a weight costs ~100 ns: ~1000 operation equivalents.
+    crate::guard::check_work(
+        (params as u128).checked_mul(1000),
+        &format!("teacher --ni {ni} --nh {nh} ({params} weights)"),
     )
 }
 
