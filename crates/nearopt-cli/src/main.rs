@@ -28,6 +28,8 @@ enum Command {
     Hessian(commands::hessian::Args),
     /// Eigenvalues, rank and λ_min of the Hessian at the optimum (exact, or from samples).
     Spectrum(commands::spectrum::Args),
+    /// Rank of the Hessian at the optimum, certified (exact or rigorous interval arithmetic).
+    Rank(commands::rank::Args),
     /// Train a student started near the teacher and compare its loss with Eq. 7.
     Train(commands::train::Args),
     /// Reproduce every figure and claim of the paper into an HTML report.
@@ -154,6 +156,7 @@ fn main() {
         Command::Teacher(a) => commands::teacher::run(a),
         Command::Hessian(a) => commands::hessian::run(a),
         Command::Spectrum(a) => commands::spectrum::run(a),
+        Command::Rank(a) => commands::rank::run(a),
         Command::Train(a) => commands::train::run(a),
         Command::Reproduce(a) => commands::reproduce::run(a),
         Command::Bench(a) => commands::bench::run(a),

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod hessian;
+pub mod rank;
 pub mod reproduce;
 pub mod spectrum;
 pub mod teacher;
