@@ -29,6 +29,7 @@
 //! with `a = W2`. See `docs/derivations.md` for the derivation and the corrections to the paper.
 
 pub mod activation;
+pub mod density;
 pub mod dynamics;
 pub mod eigen;
 pub mod error;
