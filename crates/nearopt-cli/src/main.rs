@@ -4,6 +4,7 @@
 mod commands;
 mod io;
 mod plot;
+mod plot_density;
 mod report;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,8 @@ enum Command {
     Reproduce(commands::reproduce::Args),
     /// Benchmark Hessian assembly and spectra (optionally against NumPy).
     Bench(commands::bench::Args),
+    /// Spectral density (SLQ), exact trace and top eigenvalues without forming the Hessian.
+    Density(commands::density::Args),
 }
 
 fn main() {
@@ -57,6 +60,7 @@ fn main() {
         Command::Train(a) => commands::train::run(a),
         Command::Reproduce(a) => commands::reproduce::run(a),
         Command::Bench(a) => commands::bench::run(a),
+        Command::Density(a) => commands::density::run(a),
     };
     if let Err(e) = result {
         // One line: the causes joined, no backtrace.

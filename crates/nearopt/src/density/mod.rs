@@ -108,6 +108,9 @@ pub struct DensityEstimate {
     pub mass_below_floor: f64,
     /// `log10 λ` of the highest point of the log curve (the location of the main bulk).
     pub log_mode: f64,
+    /// Local maxima of the log curve at least 5% as high as the highest, ascending in `λ`:
+    /// `(log10 λ, density)`; the last is the top bulk (or an outlier group).
+    pub log_peaks: Vec<(f64, f64)>,
     /// Median of the measure restricted to `λ > floor`.
     pub median_above_floor: f64,
     /// Top eigenvalues, when asked.
@@ -375,12 +378,18 @@ pub fn estimate_density(
     let (ldens, lse) = smooth(&probes, &lgrid, lsigma, |t| {
         (t.abs() > floor).then(|| t.abs().log10())
     });
-    let mass_below_floor: f64 = nodes
-        .iter()
-        .zip(&weights)
-        .filter(|(t, _)| t.abs() <= floor)
-        .map(|(_, w)| w)
-        .sum();
+    let mass_below_floor: f64 = 0.0
+        + nodes
+            .iter()
+            .zip(&weights)
+            .filter(|(t, _)| t.abs() <= floor)
+            .map(|(_, w)| w)
+            .sum::<f64>();
+    let lmax = ldens.iter().copied().fold(0.0f64, f64::max);
+    let log_peaks: Vec<(f64, f64)> = (1..ldens.len().saturating_sub(1))
+        .filter(|&i| ldens[i] > ldens[i - 1] && ldens[i] >= ldens[i + 1] && ldens[i] >= 0.05 * lmax)
+        .map(|i| (lgrid[i], ldens[i]))
+        .collect();
     let log_mode = lgrid
         .iter()
         .zip(&ldens)
@@ -431,6 +440,7 @@ pub fn estimate_density(
         floor,
         mass_below_floor,
         log_mode,
+        log_peaks,
         median_above_floor,
         top,
         upper_bound,
