@@ -5,6 +5,7 @@ mod commands;
 mod guard;
 mod io;
 mod plot;
+mod plot_density;
 mod report;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,8 @@ enum Command {
     Reproduce(commands::reproduce::Args),
     /// Benchmark Hessian assembly and spectra (optionally against NumPy).
     Bench(commands::bench::Args),
+    /// Spectral density (SLQ), exact trace and top eigenvalues without forming the Hessian.
+    Density(commands::density::Args),
 }
 
 /// Longest error line printed (errors never echo unbounded input).
@@ -160,6 +163,7 @@ fn main() {
         Command::Train(a) => commands::train::run(a),
         Command::Reproduce(a) => commands::reproduce::run(a),
         Command::Bench(a) => commands::bench::run(a),
+        Command::Density(a) => commands::density::run(a),
     };
     if let Err(e) = result {
         // One line: the causes joined, no backtrace, bounded length.

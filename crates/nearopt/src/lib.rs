@@ -30,6 +30,7 @@
 
 pub mod activation;
 pub mod certify;
+pub mod density;
 pub mod dynamics;
 pub mod eigen;
 pub mod error;

@@ -1,6 +1,7 @@
 //! One module per subcommand: each has `Args` (clap) and `run`.
 
 pub mod bench;
+pub mod density;
 pub mod hessian;
 pub mod rank;
 pub mod reproduce;

@@ -6,6 +6,7 @@
 //! * [`sampled`]: the Hessian estimated from `n` Gaussian inputs at any student (Eqs. 3–5), its
 //!   outer-product part `JᵀJ/n` and the NTK Gram `JJᵀ/n`.
 
+pub mod batched;
 mod dense;
 mod population;
 pub mod sampled;

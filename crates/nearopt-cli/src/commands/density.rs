@@ -1,0 +1,368 @@
+//! `nearopt density`: the spectral density of the exact population Hessian at the optimum by
+//! stochastic Lanczos quadrature, on a linear and a log λ axis, with the exact `Tr H`, `Tr H²`
+//! and the top eigenvalues by block Lanczos — without forming the `D × D` matrix
+//! (`nearopt::density`). `--json` prints the object fixed by `INTERFACE.md`.
+
+use crate::io::check_output_path;
+use crate::plot_density::write_density_plot;
+use anyhow::{bail, Context, Result};
+use nearopt::density::{
+    check_options, density_at_optimum, operator_bytes, probes_per_block, working_set_bytes,
+    DensityEstimate, DensityOptions,
+};
+use nearopt::Network;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Options of `nearopt density`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Network file (student = teacher = this network).
+    #[arg(long)]
+    network: PathBuf,
+    /// Print exactly one JSON object on stdout (INTERFACE.md).
+    #[arg(long)]
+    json: bool,
+    /// Write the figure (linear and log axis, probe bands) to this .svg or .png file.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Rademacher probes.
+    #[arg(long, default_value_t = 16)]
+    probes: usize,
+    /// Lanczos steps per probe.
+    #[arg(long, default_value_t = 60)]
+    steps: usize,
+    /// Largest eigenvalues to compute (0: none; at most D).
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Block size of the top-eigenvalue iteration (resolves multiplicities up to it).
+    #[arg(long, default_value_t = 4)]
+    block: usize,
+    /// Relative residual tolerance of the top eigenvalues.
+    #[arg(long, default_value_t = 1e-10)]
+    top_tol: f64,
+    /// Largest basis of the top-eigenvalue iteration (vectors of length D).
+    #[arg(long, default_value_t = 400)]
+    max_basis: usize,
+    /// Seed of the probes and of the top-eigenvalue start block.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Points of each smoothed curve.
+    #[arg(long, default_value_t = 400)]
+    grid: usize,
+    /// Papyan's κ on the linear axis (curvlinops' default).
+    #[arg(long, default_value_t = 3.0)]
+    kappa: f64,
+    /// κ on the log axis (curvlinops' default).
+    #[arg(long, default_value_t = 1.04)]
+    kappa_log: f64,
+    /// The log axis starts at this fraction of λ_max.
+    #[arg(long, default_value_t = 1e-10)]
+    log_floor: f64,
+    /// Memory the Lanczos vectors may use, e.g. 1.5G [default: 1.5G].
+    #[arg(long)]
+    memory: Option<String>,
+}
+
+/// The JSON object of `nearopt density --json` (`INTERFACE.md` fixes the first five keys).
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    dimension: usize,
+    /// Exact `Tr H` (closed form).
+    trace: f64,
+    nodes: &'a [f64],
+    weights: &'a [f64],
+    /// Largest eigenvalues, descending.
+    top_eigenvalues: Vec<f64>,
+    /// Exact `Tr H² = ‖H‖_F²`.
+    trace_squared: f64,
+    /// SLQ estimate of `Tr H` and its standard error.
+    slq_trace: f64,
+    slq_trace_se: f64,
+    slq_trace_squared: f64,
+    slq_trace_squared_se: f64,
+    /// `|θ − λ| ≤ r` for some eigenvalue λ (rigorous).
+    top_residual_bounds: Vec<f64>,
+    /// `r²/gap` with the Ritz gap (valid once converged).
+    top_gap_bounds: Vec<f64>,
+    top_converged: Vec<bool>,
+    top_basis_size: usize,
+    top_restarts: usize,
+    /// A-posteriori bound on W1 between the SLQ measure and the probes' exact measures.
+    w1_quadrature_bound: f64,
+    /// Upper end of the spectrum's support used.
+    upper_bound: f64,
+    linear: &'a nearopt::density::Curve,
+    log10: &'a nearopt::density::Curve,
+    log_floor: f64,
+    mass_below_floor: f64,
+    log_mode: f64,
+    /// Local maxima `(log10 λ, density)` of the log curve (≥ 5% of the highest).
+    log_peaks: &'a [(f64, f64)],
+    median_above_floor: f64,
+    probes: usize,
+    steps: usize,
+    seed: u64,
+    block: usize,
+    probes_per_block: usize,
+    products: usize,
+    breakdowns: usize,
+    memory_estimate_bytes: u64,
+    seconds: f64,
+    activation: &'a nearopt::Activation,
+    ni: usize,
+    nh: usize,
+    nearopt_version: &'static str,
+}
+
+fn parse_memory(s: Option<&str>) -> Result<u64> {
+    let Some(s) = s else {
+        return Ok(3 << 29);
+    };
+    let t = s.trim();
+    let (num, mult) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        Some('T') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * (mult as f64) < 1.8e19 => {
+            Ok((v * mult as f64) as u64)
+        }
+        _ => bail!("--memory must be a size such as 800M or 1.5G, got `{s}`"),
+    }
+}
+
+/// Progress bar on stderr over the operator applications (drawn only on a terminal, and only
+/// for runs long enough to matter).
+struct Bar(Mutex<Option<indicatif::ProgressBar>>);
+
+impl Bar {
+    fn new(show: bool, total: u64) -> Self {
+        if !show {
+            return Bar(Mutex::new(None));
+        }
+        let b = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "density: products {bar:30} {pos}/{len} [{elapsed_precise}, eta {eta}]",
+        ) {
+            b.set_style(style);
+        }
+        Bar(Mutex::new(Some(b)))
+    }
+    fn set(&self, done: u64, total: u64) {
+        if let Ok(g) = self.0.lock() {
+            if let Some(b) = g.as_ref() {
+                b.set_length(total);
+                b.set_position(done.min(total));
+            }
+        }
+    }
+    fn finish(&self) {
+        if let Ok(mut g) = self.0.lock() {
+            if let Some(b) = g.take() {
+                b.finish_and_clear();
+            }
+        }
+    }
+}
+
+/// Runs `nearopt density`.
+pub fn run(args: Args) -> Result<()> {
+    if let Some(p) = &args.plot {
+        check_output_path(p, "--plot")?;
+        let ext = p
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase());
+        if !matches!(ext.as_deref(), Some("svg" | "png")) {
+            bail!(
+                "--plot {}: the file name must end in .svg or .png",
+                p.display()
+            );
+        }
+    }
+    if !(args.top_tol.is_finite() && args.top_tol > 0.0) {
+        bail!("--top-tol must be a positive number, got {}", args.top_tol);
+    }
+    let opts = DensityOptions {
+        probes: args.probes,
+        steps: args.steps,
+        top: args.top,
+        block: args.block,
+        top_tol: args.top_tol,
+        max_basis: args.max_basis,
+        seed: args.seed,
+        grid_points: args.grid,
+        kappa_linear: args.kappa,
+        kappa_log: args.kappa_log,
+        log_floor: args.log_floor,
+        memory_budget: parse_memory(args.memory.as_deref())?,
+    };
+    let net = crate::io::read_network(&args.network)?;
+    let d = net.dim();
+    // At most D eigenvalues exist.
+    let opts = DensityOptions {
+        top: opts.top.min(d),
+        ..opts
+    };
+    check_options(d, &opts)?;
+    let memory =
+        operator_bytes(&net, &opts) + working_set_bytes(d, &opts, probes_per_block(d, &opts));
+    let bar = Bar::new(d >= 20_000, (opts.probes * opts.steps.min(d)) as u64);
+    let start = Instant::now();
+    let result = density_at_optimum(&net, &opts, &|done, total| bar.set(done, total));
+    bar.finish();
+    let est = result.with_context(|| format!("density of {}", args.network.display()))?;
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(p) = &args.plot {
+        let title = format!(
+            "{} network, Ni = {}, Nh = {}, D = {}: SLQ with {} probes × {} steps",
+            net.activation().name(),
+            net.ni(),
+            net.nh(),
+            d,
+            opts.probes,
+            opts.steps.min(d)
+        );
+        write_density_plot(&est, &title, p)?;
+    }
+    let report = report(&net, &opts, &est, memory, seconds);
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", human(&report));
+    }
+    Ok(())
+}
+
+fn report<'a>(
+    net: &'a Network,
+    opts: &DensityOptions,
+    est: &'a DensityEstimate,
+    memory: u64,
+    seconds: f64,
+) -> Report<'a> {
+    let m = est
+        .moments
+        .expect("density_at_optimum gives the exact moments");
+    let top = est.top.as_ref();
+    Report {
+        dimension: est.dimension,
+        trace: m.trace,
+        nodes: &est.nodes,
+        weights: &est.weights,
+        top_eigenvalues: top.map_or(Vec::new(), |t| t.values.clone()),
+        trace_squared: m.trace_squared,
+        slq_trace: est.slq_trace.0,
+        slq_trace_se: est.slq_trace.1,
+        slq_trace_squared: est.slq_trace_squared.0,
+        slq_trace_squared_se: est.slq_trace_squared.1,
+        top_residual_bounds: top.map_or(Vec::new(), |t| t.residual_bounds.clone()),
+        top_gap_bounds: top.map_or(Vec::new(), |t| t.gap_bounds.clone()),
+        top_converged: top.map_or(Vec::new(), |t| t.converged.clone()),
+        top_basis_size: top.map_or(0, |t| t.basis_size),
+        top_restarts: top.map_or(0, |t| t.restarts),
+        w1_quadrature_bound: est.w1_quadrature_bound,
+        upper_bound: est.upper_bound,
+        linear: &est.linear,
+        log10: &est.log,
+        log_floor: est.floor,
+        mass_below_floor: est.mass_below_floor,
+        log_mode: est.log_mode,
+        log_peaks: &est.log_peaks,
+        median_above_floor: est.median_above_floor,
+        probes: opts.probes,
+        steps: opts.steps.min(est.dimension),
+        seed: opts.seed,
+        block: opts.block,
+        probes_per_block: est.probes_per_block,
+        products: est.products,
+        breakdowns: est.breakdowns,
+        memory_estimate_bytes: memory,
+        seconds,
+        activation: net.activation(),
+        ni: net.ni(),
+        nh: net.nh(),
+        nearopt_version: env!("CARGO_PKG_VERSION"),
+    }
+}
+
+fn human(r: &Report) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} network, Ni = {}, Nh = {}: D = {} (exact population Hessian at the optimum, matrix-free)",
+        r.activation.name(),
+        r.ni,
+        r.nh,
+        r.dimension
+    );
+    let _ = writeln!(
+        s,
+        "Tr H  = {:.10e} exact; SLQ {:.6e} ± {:.1e}",
+        r.trace, r.slq_trace, r.slq_trace_se
+    );
+    let _ = writeln!(
+        s,
+        "Tr H² = {:.10e} exact; SLQ {:.6e} ± {:.1e}",
+        r.trace_squared, r.slq_trace_squared, r.slq_trace_squared_se
+    );
+    if !r.top_eigenvalues.is_empty() {
+        let _ = writeln!(
+            s,
+            "top {} eigenvalues (block Lanczos, basis {}, {} restarts):",
+            r.top_eigenvalues.len(),
+            r.top_basis_size,
+            r.top_restarts
+        );
+        for (i, ((v, b), c)) in r
+            .top_eigenvalues
+            .iter()
+            .zip(&r.top_residual_bounds)
+            .zip(&r.top_converged)
+            .enumerate()
+        {
+            let _ = writeln!(
+                s,
+                "  λ_{:<3} = {v:.12e}  ± {b:.1e}{}",
+                i + 1,
+                if *c { "" } else { "  (not converged)" }
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "SLQ: {} probes × {} steps ({} broke down: exact), W1 quadrature bound {:.2e}",
+        r.probes, r.steps, r.breakdowns, r.w1_quadrature_bound
+    );
+    let _ = writeln!(
+        s,
+        "log density: main bulk at λ ≈ {:.4e} (mode), median above the floor {:.4e}; {:.2}% of the mass below {:.1e}",
+        10f64.powf(r.log_mode),
+        r.median_above_floor,
+        100.0 * r.mass_below_floor,
+        r.log_floor
+    );
+    let peaks: Vec<String> = r
+        .log_peaks
+        .iter()
+        .map(|(x, _)| format!("{:.4e}", 10f64.powf(*x)))
+        .collect();
+    let _ = writeln!(s, "peaks of the log density at λ ≈ {}", peaks.join(", "));
+    let _ = writeln!(
+        s,
+        "{} products in {:.2} s; memory estimate {:.1} MiB",
+        r.products,
+        r.seconds,
+        r.memory_estimate_bytes as f64 / (1u64 << 20) as f64
+    );
+    s
+}

@@ -1,0 +1,206 @@
+//! End-to-end tests of `nearopt density`: the JSON object of `INTERFACE.md` against
+//! `nearopt spectrum --json` on the same network (exact trace, top eigenvalues, weights), the
+//! plot, thread-count independence, and one-line errors without partial files.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nearopt"))
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let p =
+            std::env::temp_dir().join(format!("nearopt-density-test-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+    fn count(&self) -> usize {
+        std::fs::read_dir(&self.0).unwrap().count()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn density_json_agrees_with_dense_spectrum() {
+    let dir = TempDir::new("agree");
+    let net = dir.path("net.json");
+    let net_s = net.to_str().unwrap();
+    let t = run(&[
+        "teacher",
+        "--activation",
+        "erf",
+        "--ni",
+        "14",
+        "--nh",
+        "12",
+        "--seed",
+        "3",
+        "--out",
+        net_s,
+    ]);
+    assert!(t.status.success());
+    let spec = json(&run(&["spectrum", "--network", net_s, "--json"]));
+    let ev = floats(&spec["eigenvalues"]);
+    let plot = dir.path("d.svg");
+    let dens = json(&run(&[
+        "density",
+        "--network",
+        net_s,
+        "--json",
+        "--probes",
+        "6",
+        "--steps",
+        "25",
+        "--top",
+        "5",
+        "--plot",
+        plot.to_str().unwrap(),
+    ]));
+    let d = ev.len();
+    assert_eq!(dens["dimension"].as_u64().unwrap() as usize, d);
+    // Exact trace: the sum of the dense eigenvalues (rounding of D terms of one sign).
+    let tr: f64 = ev.iter().sum();
+    let trace = dens["trace"].as_f64().unwrap();
+    assert!((trace - tr).abs() <= 1e-11 * tr, "{trace} vs {tr}");
+    let tr2: f64 = ev.iter().map(|l| l * l).sum();
+    let trace2 = dens["trace_squared"].as_f64().unwrap();
+    assert!((trace2 - tr2).abs() <= 1e-11 * tr2, "{trace2} vs {tr2}");
+    // Top eigenvalues, descending, within their residual bounds of the dense ones.
+    let top = floats(&dens["top_eigenvalues"]);
+    let bounds = floats(&dens["top_residual_bounds"]);
+    assert_eq!(top.len(), 5);
+    for (i, (v, b)) in top.iter().zip(&bounds).enumerate() {
+        let l = ev[d - 1 - i];
+        assert!(
+            (v - l).abs() <= b + 1e-13 * ev[d - 1],
+            "{i}: {v} vs {l} (± {b})"
+        );
+        assert!((v - l).abs() <= 1e-9 * l);
+    }
+    let w: f64 = floats(&dens["weights"]).iter().sum();
+    assert!((w - 1.0).abs() < 1e-12);
+    assert_eq!(floats(&dens["nodes"]).len(), floats(&dens["weights"]).len());
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("log10"));
+    // The same numbers on one thread.
+    let one = json(&run(&[
+        "--threads",
+        "1",
+        "density",
+        "--network",
+        net_s,
+        "--json",
+        "--probes",
+        "6",
+        "--steps",
+        "25",
+        "--top",
+        "5",
+    ]));
+    assert_eq!(one["nodes"], dens["nodes"]);
+    assert_eq!(one["top_eigenvalues"], dens["top_eigenvalues"]);
+}
+
+#[test]
+fn density_bad_input_is_one_line_error_without_partial_output() {
+    let dir = TempDir::new("bad");
+    let net = dir.path("net.json");
+    std::fs::write(
+        &net,
+        r#"{"activation": {"kind": "erf"}, "w1": [[0.1, 0.2], [0.3, -0.4]], "w2": [1.0, 0.5]}"#,
+    )
+    .unwrap();
+    let net_s = net.to_str().unwrap();
+    let before = dir.count();
+    for (args, needle) in [
+        (
+            vec!["density", "--network", "/nonexistent/net.json"],
+            "cannot read",
+        ),
+        (
+            vec!["density", "--network", net_s, "--probes", "0"],
+            "probe",
+        ),
+        (
+            vec!["density", "--network", net_s, "--plot", "x.pdf"],
+            ".svg or .png",
+        ),
+        (
+            vec![
+                "density",
+                "--network",
+                net_s,
+                "--top",
+                "5",
+                "--max-basis",
+                "3",
+            ],
+            "--top",
+        ),
+        (
+            vec!["density", "--network", net_s, "--memory", "lots"],
+            "--memory",
+        ),
+        (
+            vec![
+                "density",
+                "--network",
+                net_s,
+                "--memory",
+                "100",
+                "--top",
+                "0",
+            ],
+            "memory budget",
+        ),
+    ] {
+        let mut a = args.clone();
+        let plot = dir.path("p.svg");
+        if !a.contains(&"--plot") {
+            a.extend(["--plot", plot.to_str().unwrap()]);
+        }
+        let out = run(&a);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(dir.count(), before, "{args:?} left a file");
+    }
+}
