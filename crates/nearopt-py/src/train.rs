@@ -81,7 +81,8 @@ fn trainer(
 /// ``asymptote``, ``losses`` (``draws × len(times)``), ``draw0_quadratic_model`` and
 /// ``delta0`` (``draws × D`` initial displacements), and the scalars of the CLI's
 /// ``summary.json`` (``lambda_min``, ``fitted_rate``, ``two_lambda_min``, ``rank``, ...).
-/// A diverging run (too large ``lr``) raises ``ValueError``.
+/// A run that diverges (too large ``lr``) or that the integrator cannot finish raises
+/// ``ValueError`` with the CLI's message.
 #[pyfunction]
 #[pyo3(signature = (teacher, *, sigma0=1e-3, trainer="flow", lr=None, batch=None, samples=None, steps=None, t_max=None, rtol=1e-6, draws=100, grid_points=40, seed=1, threads=None))]
 #[allow(clippy::too_many_arguments)]
@@ -156,7 +157,12 @@ pub fn train<'py>(
             seed,
         };
         let loss = PopulationLoss::new(net);
-        let r = lib_train(&loss, &h0, &cfg, &NoProgress).map_err(crate::lib_err)?;
+        // A run that diverges or cannot be integrated is a matter of its settings (lr, t_max):
+        // ValueError, with the library's (and the CLI's) message.
+        let r = lib_train(&loss, &h0, &cfg, &NoProgress).map_err(|e| match e {
+            nearopt::Error::Numerical(_) => PyValueError::new_err(e.to_string()),
+            e => crate::lib_err(e),
+        })?;
         Ok((pred, r))
     })?;
     let times = &run_out.times;
