@@ -10,7 +10,7 @@ mod dense;
 mod population;
 pub mod sampled;
 
-pub use dense::{check_dense_fits, DenseMatrix};
+pub use dense::{available_memory_bytes, check_dense_fits, DenseMatrix};
 pub use population::PopulationHessian;
 
 /// A symmetric linear operator on parameter space (`dim = D`), in the parameter order of
