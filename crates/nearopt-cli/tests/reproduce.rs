@@ -63,8 +63,18 @@ fn quick_report_is_complete_and_matches_the_library() {
         );
         let v = c["verdict"].as_str().unwrap();
         assert!(
-            ["reproduced", "reproduced with correction", "not reproduced"].contains(&v),
+            [
+                "reproduced",
+                "reproduced with correction",
+                "not reproduced",
+                "inconclusive"
+            ]
+            .contains(&v),
             "verdict {v}"
+        );
+        assert!(
+            c["standard_error"].is_null() || c["standard_error"].as_f64().unwrap() >= 0.0,
+            "claim {id} standard_error"
         );
     }
     for fig in [
@@ -114,11 +124,19 @@ fn quick_report_is_complete_and_matches_the_library() {
         html.contains("Eq. 12") && html.contains("Eq. 13"),
         "corrections missing"
     );
-    // No temporary files left behind.
-    for e in std::fs::read_dir(&out).unwrap() {
-        let name = e.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(!name.starts_with('.'), "leftover {name}");
+    // No temporary files left behind, inside the report or beside it.
+    for d in [&out, &out.parent().unwrap().to_path_buf()] {
+        for e in std::fs::read_dir(d).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(!name.starts_with('.'), "leftover {name} in {}", d.display());
+        }
     }
+    // Off the terminal (as here), progress comes as plain lines.
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.lines().filter(|l| l.starts_with("reproduce: ")).count() >= 5,
+        "no plain progress lines: {err}"
+    );
 
     // The same configuration run in-process gives the same claims (values and verdicts).
     let mut cfg = ReproduceConfig::quick();
@@ -146,6 +164,21 @@ fn bad_configurations_are_refused_without_output() {
         (r#"{"linear_teachers": 0}"#, "linear_teachers"),
         (r#"{"no_such_key": 1}"#, "no_such_key"),
         (r#"{"quadratic_sizes": [5]}"#, "quadratic_sizes"),
+        // Issue 8: type errors name the key, duplicates and empty lists are refused, sizes that
+        // cannot fit or finish are refused before anything starts, echoed input is cut short.
+        (r#"{"bins": "ten"}"#, "`bins`"),
+        (r#"{"bins": 10, "bins": 20}"#, "duplicate key `bins`"),
+        (r#"{"linear_shapes": []}"#, "linear_shapes"),
+        (r#"{"mp_shapes": []}"#, "mp_shapes"),
+        (r#"{"rank_erf_shapes": []}"#, "rank_erf_shapes"),
+        (r#"{"distributions": []}"#, "distributions"),
+        (
+            r#"{"linear_teachers": 1000000}"#,
+            "the paper's configuration",
+        ),
+        (r#"{"chi_inputs": 1000000000}"#, "GiB is available"),
+        (r#"{"rank_quadratic_max": 100000}"#, "rank grid"),
+        (r#"{"bins": 1000000000000}"#, "bins"),
         ("[1, 2]", "JSON object"),
         ("{", "not valid JSON"),
     ];
@@ -173,6 +206,72 @@ fn bad_configurations_are_refused_without_output() {
             "{text}: error not one line: {err:?}"
         );
         assert!(!out.exists(), "{text}: output written");
+    }
+    // A 100 kB unknown key is named, but not echoed in full.
+    let cfg = dir.join("long.json");
+    std::fs::write(&cfg, format!("{{\"{}\": 1}}", "k".repeat(100_000))).unwrap();
+    let o = nearopt(&[
+        "reproduce",
+        "--quick",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        dir.join("outlong").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("unknown key") && err.len() < 400,
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_failed_run_keeps_the_previous_report() {
+    // A previous report (here a stand-in with one file) survives a run that fails, and a
+    // successful run replaces it as a whole (no stale files from the old one).
+    let dir = temp_dir("keep");
+    let out = dir.join("report");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("old.txt"), "previous report").unwrap();
+    let cfg = dir.join("bad.json");
+    std::fs::write(&cfg, r#"{"bins": "ten"}"#).unwrap();
+    let o = nearopt(&[
+        "reproduce",
+        "--quick",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert_eq!(
+        std::fs::read_to_string(out.join("old.txt")).unwrap(),
+        "previous report"
+    );
+    // A stale partial directory of a killed run (a pid that cannot exist) is cleaned up.
+    let stale = dir.join(".report.partial-4294967295");
+    std::fs::create_dir_all(&stale).unwrap();
+    let cfg = dir.join("small.json");
+    std::fs::write(&cfg, r#"{"dynamics": false}"#).unwrap();
+    let o = nearopt(&[
+        "reproduce",
+        "--quick",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("summary.json").exists() && out.join("index.html").exists());
+    assert!(
+        !out.join("old.txt").exists(),
+        "the old report was merged, not replaced"
+    );
+    assert!(!stale.exists(), "stale partial directory left");
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with(".report."), "leftover {name}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

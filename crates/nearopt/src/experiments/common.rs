@@ -174,6 +174,138 @@ pub fn draws_factor_to_decide(value: f64, se: f64, threshold: f64) -> Option<f64
     Some(((VERDICT_Z * se / gap).powi(2)).max(1.0))
 }
 
+/// The verdict on a Monte Carlo statistic `value ± se` that the claim requires to be at least
+/// `threshold` (a growth rate, a distance for a "differs" claim): the mirror image of
+/// [`verdict_at_most`] — `Reproduced` when `value − z·se ≥ threshold`, `NotReproduced` when
+/// `value + z·se < threshold`, `Inconclusive` otherwise (`z` = [`VERDICT_Z`]).
+pub fn verdict_at_least(value: f64, se: f64, threshold: f64) -> Verdict {
+    // `−value ≤ −threshold` beyond doubt is `value ≥ threshold` beyond doubt.
+    verdict_at_most(-value, se, -threshold)
+}
+
+/// What an inconclusive verdict needs, for its note: "undecided at 3 standard errors; about k×
+/// the draws would decide" (empty for a decided verdict).
+pub fn undecided_note(verdict: Verdict, value: f64, se: f64, threshold: f64) -> String {
+    if verdict != Verdict::Inconclusive {
+        return String::new();
+    }
+    match draws_factor_to_decide(value, se, threshold) {
+        Some(f) => format!(
+            " Undecided at {VERDICT_Z} standard errors: about {:.0}× the draws would decide it \
+             (if the value stays where it is).",
+            f.ceil()
+        ),
+        None => {
+            format!(" Undecided at {VERDICT_Z} standard errors: the value sits on the threshold.")
+        }
+    }
+}
+
+/// Combines per-shape verdicts into one: `NotReproduced` if any shape's is, else `Inconclusive`
+/// if any shape's is, else `Reproduced` (an empty list is `Inconclusive`).
+pub fn all_of(verdicts: &[Verdict]) -> Verdict {
+    if verdicts.is_empty() {
+        Verdict::Inconclusive
+    } else if verdicts.contains(&Verdict::NotReproduced) {
+        Verdict::NotReproduced
+    } else if verdicts.contains(&Verdict::Inconclusive) {
+        Verdict::Inconclusive
+    } else {
+        Verdict::Reproduced
+    }
+}
+
+/// Bootstrap over groups (teachers, or teachers within each of several shapes): `replicates`
+/// times, draws `groups[k]` indices with replacement from `0..groups[k]` for every `k` (from
+/// the seeded stream `rng::stream(seed, stream)`) and evaluates `stat` on them; returns the
+/// standard deviation of the replicates, the bootstrap standard error of `stat` at the original
+/// indices. Cost: `replicates` evaluations of `stat`.
+pub fn bootstrap_se(
+    groups: &[usize],
+    replicates: usize,
+    seed: u64,
+    stream: u64,
+    stat: impl Fn(&[Vec<usize>]) -> f64,
+) -> f64 {
+    use rand::Rng as _;
+    let mut rng = crate::rng::stream(seed, stream);
+    let mut values = Vec::with_capacity(replicates);
+    for _ in 0..replicates {
+        let idx: Vec<Vec<usize>> = groups
+            .iter()
+            .map(|&n| (0..n).map(|_| rng.random_range(0..n.max(1))).collect())
+            .collect();
+        let v = stat(&idx);
+        if v.is_finite() {
+            values.push(v);
+        }
+    }
+    if values.len() < 2 {
+        return f64::NAN;
+    }
+    let m = mean(&values);
+    let sd =
+        (values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (values.len() - 1) as f64).sqrt();
+    // The bootstrap draws from the empirical distribution, whose variance is (n−1)/n times the
+    // unbiased one: undo that shrinkage (it matters at the quick run's few teachers).
+    let n = groups.iter().copied().min().unwrap_or(1) as f64;
+    if n > 1.0 {
+        sd * (n / (n - 1.0)).sqrt()
+    } else {
+        f64::NAN
+    }
+}
+
+/// Standard error of a fraction `x/n` of independent draws (teachers): the Agresti–Coull form
+/// `√(p̃(1−p̃)/(n+4))`, `p̃ = (x+2)/(n+4)`, which stays positive when `x = 0` or `x = n` (where
+/// the plain binomial error would claim certainty from a handful of draws).
+pub fn fraction_se(x: usize, n: usize) -> f64 {
+    let (x, n) = (x as f64, n as f64);
+    let p = (x + 2.0) / (n + 4.0);
+    (p * (1.0 - p) / (n + 4.0)).sqrt()
+}
+
+/// Bootstrap replicates used for every standard error of the report.
+pub const BOOTSTRAP_REPLICATES: usize = 200;
+
+/// KS distance of the pooled eigenvalues of several teachers (`per_teacher[t]`) from `law`, with
+/// its bootstrap standard error over teachers (eigenvalues of one teacher are correlated, so
+/// teachers, not eigenvalues, are resampled). The law's CDF is evaluated once per eigenvalue;
+/// each replicate costs a sort of the pooled sample.
+pub fn ks_with_se(
+    per_teacher: &[Vec<f64>],
+    law: &dyn crate::theory::Law,
+    seed: u64,
+    stream: u64,
+) -> (f64, f64) {
+    let with_cdf: Vec<Vec<(f64, f64)>> = per_teacher
+        .iter()
+        .map(|v| v.iter().map(|&x| (x, law.cdf(x))).collect())
+        .collect();
+    let ks = |teachers: &mut dyn Iterator<Item = usize>| -> f64 {
+        let mut pooled: Vec<(f64, f64)> =
+            teachers.flat_map(|t| with_cdf[t].iter().copied()).collect();
+        pooled.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let n = pooled.len() as f64;
+        pooled.iter().enumerate().fold(0.0f64, |d, (i, &(_, f))| {
+            d.max((i + 1) as f64 / n - f).max(f - i as f64 / n)
+        })
+    };
+    let value = ks(&mut (0..per_teacher.len()));
+    let se = bootstrap_se(
+        &[per_teacher.len()],
+        BOOTSTRAP_REPLICATES,
+        seed,
+        stream,
+        |idx| ks(&mut idx[0].iter().copied()),
+    );
+    (value, se)
+}
+
+/// Bootstrap stream ids live above every teacher stream (`experiment << 32 | t` with experiment
+/// ids below 2^20): `BOOTSTRAP_STREAM_BASE + experiment`.
+pub const BOOTSTRAP_STREAM_BASE: u64 = 1 << 62;
+
 /// `Reproduced` if `ok`, else `NotReproduced`.
 pub fn verdict(ok: bool) -> Verdict {
     if ok {
@@ -182,6 +314,13 @@ pub fn verdict(ok: bool) -> Verdict {
         Verdict::NotReproduced
     }
 }
+
+/// Tolerance on the KS distance between a measured spectrum and its law for "follows the law"
+/// claims (and the distance a "visibly differs" claim must exceed): 0.05, fixed in advance and
+/// independent of the number of draws, so that more draws always decide (`docs/report.md`). A
+/// difference of 5% in the distribution function is about the smallest a histogram of the
+/// paper's kind shows by eye.
+pub const KS_TOLERANCE: f64 = 0.05;
 
 /// KS threshold for pooled eigenvalues of `teachers` independent teachers: eigenvalues of one
 /// teacher are correlated, so the effective sample size is taken as the number of teachers
@@ -206,9 +345,39 @@ mod tests {
         assert_eq!(verdict_at_most(0.01, 0.014, 0.05), Verdict::Inconclusive);
         assert_eq!(verdict_at_most(0.2, 0.04, 0.05), Verdict::NotReproduced);
         assert_eq!(verdict_at_most(f64::NAN, 0.0, 0.05), Verdict::Inconclusive);
+        // The mirror rule for "at least" claims.
+        assert_eq!(verdict_at_least(0.2, 0.04, 0.05), Verdict::Reproduced);
+        assert_eq!(verdict_at_least(0.2, 0.06, 0.05), Verdict::Inconclusive);
+        assert_eq!(verdict_at_least(0.01, 0.01, 0.05), Verdict::NotReproduced);
+        assert_eq!(verdict_at_least(0.06, 0.0, 0.05), Verdict::Reproduced);
+        assert_eq!(
+            all_of(&[Verdict::Reproduced, Verdict::Inconclusive]),
+            Verdict::Inconclusive
+        );
+        assert_eq!(
+            all_of(&[Verdict::NotReproduced, Verdict::Inconclusive]),
+            Verdict::NotReproduced
+        );
         // 0.089 ± 0.12: the SE must shrink to 0.013, i.e. (0.36 / 0.039)² ≈ 85× the draws.
         let f = draws_factor_to_decide(0.089, 0.12, 0.05).unwrap();
         assert!((f - (3.0 * 0.12 / 0.039f64).powi(2)).abs() < 1e-9 * f);
         assert!(verdict_at_most(0.089, 0.12 / f.sqrt() * 0.999, 0.05) == Verdict::NotReproduced);
+        assert!(undecided_note(Verdict::Inconclusive, 0.089, 0.12, 0.05).contains("86×"));
+    }
+
+    #[test]
+    fn bootstrap_se_of_a_mean_matches_the_analytical_one() {
+        // Mean of n fixed values: the bootstrap SE, corrected by √(n/(n−1)), → s/√n with s the
+        // unbiased sample SD; with 2000 replicates within ~5% (relative SE of an SD estimate
+        // 1/√(2B) ≈ 1.6%, 3σ).
+        let x: Vec<f64> = (0..50).map(|i| ((i * 37) % 11) as f64).collect();
+        let n = x.len() as f64;
+        let m = mean(&x);
+        let sd = (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let se = bootstrap_se(&[x.len()], 2000, 3, 0, |idx| {
+            idx[0].iter().map(|&i| x[i]).sum::<f64>() / n
+        });
+        let exact = sd / n.sqrt();
+        assert!((se / exact - 1.0).abs() < 0.05, "{se} vs {exact}");
     }
 }

@@ -59,6 +59,15 @@ pub struct ReproduceConfig {
     pub rank_poly_hidden: Vec<usize>,
     /// Ranks: shapes `(Ni, Nh)` for the erf full-rank check.
     pub rank_erf_shapes: Vec<(usize, usize)>,
+
+    // --- Off-diagonal shapes (issue 9): Figures 4 and 5 measured beyond Ni = Nh. ---
+    /// Figures 4–5: shape families `(a, b)`: shapes `(a·s, b·s)` for each `s` in
+    /// `family_scales` (e.g. `(1, 4)` gives `(5, 20)`, `(10, 40)`, ...).
+    pub shape_families: Vec<(usize, usize)>,
+    /// Figures 4–5: the scales `s` of every shape family (at least two: trends are checked).
+    pub family_scales: Vec<usize>,
+    /// Figures 4–5: teachers per off-diagonal shape.
+    pub family_teachers: usize,
 }
 
 impl Default for ReproduceConfig {
@@ -84,9 +93,10 @@ impl ReproduceConfig {
             ],
             distribution_teachers: 500,
             quadratic_epsilon: 1.0,
-            quadratic_sizes: vec![5, 10, 20, 40],
+            // The paper's N = 5..40, and 60 (a wider range for the trends).
+            quadratic_sizes: vec![5, 10, 20, 40, 60],
             quadratic_teachers: 8,
-            erf_sizes: vec![5, 10, 20, 40],
+            erf_sizes: vec![5, 10, 20, 40, 60],
             erf_teachers: 8,
             chi_hidden: vec![3, 100],
             chi_inputs: 2,
@@ -112,6 +122,9 @@ impl ReproduceConfig {
                 (3, 12),
                 (2, 20),
             ],
+            shape_families: vec![(1, 4), (1, 2), (2, 1), (3, 1)],
+            family_scales: vec![5, 10, 20],
+            family_teachers: 6,
         }
     }
 
@@ -123,15 +136,19 @@ impl ReproduceConfig {
             linear_teachers: 120,
             distribution_teachers: 60,
             quadratic_sizes: vec![4, 8, 12],
-            quadratic_teachers: 3,
+            // Five: the fewest a bootstrap standard error is trusted with.
+            quadratic_teachers: 5,
             erf_sizes: vec![4, 8, 12],
-            erf_teachers: 3,
+            erf_teachers: 5,
             chi_teachers: 600,
             mp_teachers: 40,
             rank_quadratic_max: 4,
             rank_poly_inputs: vec![1, 2, 3],
             rank_poly_hidden: vec![1, 2, 4, 8],
             rank_erf_shapes: vec![(2, 2), (3, 3), (5, 5), (10, 10)],
+            // Still (5, 20), (10, 20), (20, 10), (30, 10) among the shapes.
+            family_scales: vec![5, 10],
+            family_teachers: 5,
             ..Self::paper()
         }
     }
@@ -151,6 +168,7 @@ impl ReproduceConfig {
             ("chi_inputs", self.chi_inputs),
             ("mp_teachers", self.mp_teachers),
             ("rank_quadratic_max", self.rank_quadratic_max),
+            ("family_teachers", self.family_teachers),
         ] {
             if n == 0 {
                 return bad(&format!("{name} must be at least 1"));
@@ -163,10 +181,23 @@ impl ReproduceConfig {
             ("linear_shapes", &self.linear_shapes),
             ("mp_shapes", &self.mp_shapes),
             ("rank_erf_shapes", &self.rank_erf_shapes),
+            ("shape_families", &self.shape_families),
         ] {
             if v.iter().any(|&(a, b)| a == 0 || b == 0) {
                 return bad(&format!("{name} has a zero size"));
             }
+            // An empty list would silently drop its claims.
+            if v.is_empty() && name != "shape_families" {
+                return bad(&format!(
+                    "{name} must not be empty (its claims would be dropped)"
+                ));
+            }
+        }
+        if self.linear_shapes.len() < 2 {
+            return bad("linear_shapes needs two shapes (Figures 8 and 9 use the first two)");
+        }
+        if self.distributions.is_empty() {
+            return bad("distributions must not be empty (the Figure 8–9 claims would be dropped)");
         }
         for (name, v) in [
             ("quadratic_sizes", &self.quadratic_sizes),
@@ -174,6 +205,7 @@ impl ReproduceConfig {
             ("chi_hidden", &self.chi_hidden),
             ("rank_poly_inputs", &self.rank_poly_inputs),
             ("rank_poly_hidden", &self.rank_poly_hidden),
+            ("family_scales", &self.family_scales),
         ] {
             if v.is_empty() || v.contains(&0) {
                 return bad(&format!(
@@ -181,10 +213,19 @@ impl ReproduceConfig {
                 ));
             }
         }
-        if self.quadratic_sizes.len() < 2 || self.erf_sizes.len() < 2 {
-            return bad(
-                "quadratic_sizes and erf_sizes need at least two sizes (trends are checked)",
-            );
+        for (name, v) in [
+            ("quadratic_sizes", &self.quadratic_sizes),
+            ("erf_sizes", &self.erf_sizes),
+            ("family_scales", &self.family_scales),
+        ] {
+            let mut d = v.clone();
+            d.sort_unstable();
+            d.dedup();
+            if d.len() < 2 {
+                return bad(&format!(
+                    "{name} needs at least two different sizes (trends are checked)"
+                ));
+            }
         }
         if !self.quadratic_epsilon.is_finite() || self.quadratic_epsilon == 0.0 {
             return bad("quadratic_epsilon must be finite and non-zero");

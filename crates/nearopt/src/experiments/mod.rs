@@ -54,6 +54,14 @@ pub struct Claim {
     pub lambda_min: Option<f64>,
 }
 
+impl Claim {
+    /// The claim with its Monte Carlo standard error set.
+    pub fn with_se(mut self, se: f64) -> Self {
+        self.standard_error = Some(se);
+        self
+    }
+}
+
 /// One plotted series.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -126,8 +134,10 @@ impl Progress for NoProgress {
 }
 
 pub mod blocks;
+pub mod budget;
 pub mod common;
 pub mod config;
+pub mod hermite;
 pub mod nonlinear;
 pub mod ranks;
 pub mod spectra;
@@ -157,6 +167,7 @@ impl Output {
 /// Figure 3 (dynamics) is run by the caller from `crate::dynamics` when available.
 pub fn run_all(config: &ReproduceConfig, progress: &dyn Progress) -> Result<Output> {
     config.validate()?;
+    budget::check(config)?;
     let mut out = Output::default();
     out.extend(spectra::figure2(config, progress)?);
     out.extend(nonlinear::figure4(config, progress)?);
