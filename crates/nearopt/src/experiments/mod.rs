@@ -128,6 +128,7 @@ impl Progress for NoProgress {
 pub mod blocks;
 pub mod common;
 pub mod config;
+pub mod figure3;
 pub mod nonlinear;
 pub mod ranks;
 pub mod spectra;
@@ -167,12 +168,12 @@ pub fn run_all(config: &ReproduceConfig, progress: &dyn Progress) -> Result<Outp
     out.extend(ranks::ranks(config, progress)?);
     if config.dynamics {
         let mut fig3 = if config.quick {
-            crate::dynamics::figure3::Figure3Config::quick()
+            figure3::Figure3Config::quick()
         } else {
-            crate::dynamics::figure3::Figure3Config::paper()
+            figure3::Figure3Config::paper()
         };
         fig3.seed = config.seed;
-        let f = crate::dynamics::figure3::run(&fig3, progress)?;
+        let f = figure3::run(&fig3, progress)?;
         out.extend(Output {
             figures: f.figures,
             claims: f.claims,
