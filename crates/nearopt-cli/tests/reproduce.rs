@@ -63,7 +63,13 @@ fn quick_report_is_complete_and_matches_the_library() {
         );
         let v = c["verdict"].as_str().unwrap();
         assert!(
-            ["reproduced", "reproduced with correction", "not reproduced"].contains(&v),
+            [
+                "reproduced",
+                "reproduced with correction",
+                "not reproduced",
+                "inconclusive"
+            ]
+            .contains(&v),
             "verdict {v}"
         );
     }

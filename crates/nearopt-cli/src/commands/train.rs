@@ -161,7 +161,7 @@ fn trainer(args: &Args) -> Result<Trainer> {
             unused("--steps", args.steps.is_some())?;
             if !(args.rtol >= MIN_RTOL && args.rtol <= MAX_RTOL) {
                 bail!(
-                    "--rtol must be in [{MIN_RTOL:e}, {MAX_RTOL}], got {}: below, the gradient's float64 rounding (~1e-16 of its terms, accumulated over the steps) cannot meet it; above, the error estimate is no longer asymptotic",
+                    "--rtol must be in [{MIN_RTOL:e}, {MAX_RTOL}], got {:e}: below, the gradient's float64 rounding (~1e-16 of its terms, accumulated over the steps) cannot meet it; above, the error estimate is no longer asymptotic",
                     args.rtol
                 );
             }
@@ -323,7 +323,7 @@ fn check_work(
             let steps = (pred.lambda_max * t_max / 3.0).max(50.0);
             (
                 steps * 6.0 * grad,
-                format!("~{steps:.1e} RK45 steps per draw"),
+                format!("~{steps:.1e} RK45 steps per draw, held to ~1/λ_max by stiffness; --trainer expflow is not"),
             )
         }
         Trainer::ExpFlow { .. } => {
