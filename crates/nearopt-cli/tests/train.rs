@@ -306,3 +306,134 @@ fn a_failed_run_leaves_no_output_directory() {
         out.display()
     );
 }
+
+#[test]
+fn expflow_reaches_ten_over_lambda_min_by_default_and_matches_eq7() {
+    let out = tmp("expflow");
+    let o = nearopt(&[
+        "train",
+        "--activation",
+        "erf",
+        "--ni",
+        "3",
+        "--nh",
+        "4",
+        "--seed",
+        "6",
+        "--draws",
+        "64",
+        "--trainer",
+        "expflow",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["trainer"].as_str(), Some("expflow"));
+    let (t_max, lmin) = (
+        s["t_max"].as_f64().unwrap(),
+        s["lambda_min"].as_f64().unwrap(),
+    );
+    assert!(
+        (t_max * lmin - 10.0).abs() < 1e-9,
+        "t_max λ_min = {}",
+        t_max * lmin
+    );
+    // Late window [5, 10]/λ_min: the rate is 2 λ_min up to the next mode's remnant and the
+    // O(σ0) nonlinearity; Monte Carlo noise in the rate of the mean is a few 1e-3 at 64 draws.
+    let dev = s["rate_relative_deviation"].as_f64().unwrap();
+    assert!(dev.abs() < 0.02, "rate deviation {dev}");
+    let (head, rows) = csv(&out.join("loss.csv"));
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    for r in &rows {
+        let (m, se, e) = (r[col("mean")], r[col("stderr")], r[col("eq7")]);
+        assert!(
+            (m - e).abs() < 5.0 * se + 0.01 * e,
+            "t = {}: {m} ± {se} vs {e}",
+            r[0]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn absurd_sizes_and_budgets_are_refused_before_any_work() {
+    let out = tmp("absurd");
+    let o_s = out.to_str().unwrap();
+    let base = [
+        "train",
+        "--activation",
+        "erf",
+        "--ni",
+        "3",
+        "--nh",
+        "2",
+        "--out",
+        o_s,
+    ];
+    let with = |extra: &[&'static str]| {
+        let mut v: Vec<&str> = base.to_vec();
+        v.extend_from_slice(extra);
+        v
+    };
+    for (args, needle) in [
+        (
+            vec![
+                "train",
+                "--activation",
+                "erf",
+                "--ni",
+                "100000",
+                "--nh",
+                "100000",
+                "--out",
+                o_s,
+            ],
+            "Hessian",
+        ),
+        (with(&["--grid-points", "1000000000"]), "--grid-points"),
+        (with(&["--draws", "1000000000000"]), "--draws"),
+        (with(&["--draws", "1000000"]), "--max-hours"),
+        (
+            with(&[
+                "--trainer",
+                "gd",
+                "--lr",
+                "0.1",
+                "--samples",
+                "10",
+                "--steps",
+                "100000000000000",
+            ]),
+            "--max-hours",
+        ),
+        (
+            with(&[
+                "--trainer",
+                "sgd",
+                "--lr",
+                "1e-300",
+                "--batch",
+                "4",
+                "--t-max",
+                "1",
+            ]),
+            "--lr",
+        ),
+        (
+            with(&["--trainer", "gd", "--lr", "0", "--samples", "10"]),
+            "--lr must be a positive",
+        ),
+        (with(&["--rtol", "1e-300"]), "--rtol"),
+        (with(&["--trainer", "expflow", "--rtol", "0.5"]), "--rtol"),
+    ] {
+        let o = nearopt(&args);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(!err.contains("max_steps"), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} left output");
+    }
+}

@@ -1,57 +1,56 @@
-//! Figure 3's quick configuration: the flow reproduces the long-time rate 2 λ_min and Eq. 7.
+//! Figure 3's quick configuration: every claim carries its Monte Carlo error and t_max·λ_min,
+//! the linear claims hold, and a run with half the draws never contradicts it.
 
-use nearopt::dynamics::figure3::{run, Figure3Config};
+use nearopt::experiments::figure3::{run, Figure3Config};
 use nearopt::experiments::{NoProgress, Series, Verdict};
 
 #[test]
-fn quick_figure3_runs_and_its_linear_claims_hold() {
+fn quick_figure3_runs_and_its_claims_carry_errors_and_horizons() {
     let out = run(&Figure3Config::quick(), &NoProgress).unwrap();
     for c in &out.claims {
-        eprintln!("{} {} {:?} {}", c.id, c.value, c.verdict, c.note);
+        eprintln!(
+            "{} {} ± {:?} {:?} {}",
+            c.id, c.value, c.standard_error, c.verdict, c.note
+        );
     }
     let ids: Vec<&str> = out.claims.iter().map(|c| c.id.as_str()).collect();
     for id in [
         "fig3-linear-decay-rate",
         "fig3-linear-eq7",
-        "fig3-erf-eq7",
+        "fig3-quadratic-decay-rate",
         "fig3-quadratic-eq7",
+        "fig3-erf-decay-rate",
+        "fig3-erf-eq7",
         "fig3-sigma-sweep",
+        "fig3-erf-sigma-law",
     ] {
         assert!(ids.contains(&id), "missing claim {id}");
     }
-    assert!(out.claims.iter().all(|c| c.id.starts_with("fig3")));
-    let lin = out.cases.iter().find(|c| c.name == "linear").unwrap();
-    // Linear network: the late-time fit sees one mode (4 decades of decay reached), so the
-    // rate is 2 λ_min up to the O(σ0) shift of the Hessian along the run and the integrator
-    // tolerance: 2% as in the issue.
-    assert!(lin.asymptotic_decay < 1e-3);
-    assert!(
-        lin.rate_deviation.abs() < 0.02,
-        "rate deviation {}",
-        lin.rate_deviation
-    );
-    // Nonlinear corrections: the Hessian moves by O(σ0) = 1e-3 relative along the run, which
-    // shifts ln L by O(σ0 · 2 λ t) ≲ 1e-3 × ln(1e4) ≈ 1e-2 at the end; 5e-2 is the issue's bound.
-    for c in &out.cases {
-        assert!(
-            c.nonlinear_deviation < 5e-2,
-            "{}: nonlinear deviation {}",
-            c.name,
-            c.nonlinear_deviation
-        );
-        // Eq. 7 vs the mean of 64 draws: within 5 standard errors plus the nonlinear part.
-        assert!(
-            c.eq7_deviation < 5.0 * c.eq7_stderr_at_worst + c.nonlinear_deviation,
-            "{}: Eq. 7 deviation {} with relative standard error {}",
-            c.name,
-            c.eq7_deviation,
-            c.eq7_stderr_at_worst
-        );
+    for c in &out.claims {
+        assert!(c.id.starts_with("fig3"));
+        let se = c
+            .standard_error
+            .unwrap_or_else(|| panic!("{}: no standard error", c.id));
+        assert!(se.is_finite() && se >= 0.0, "{}: se {se}", c.id);
+        if c.id.ends_with("-decay-rate") {
+            let (t, l) = (c.t_max.unwrap(), c.lambda_min.unwrap());
+            assert!(t * l >= 5.0, "{}: t_max λ_min = {}", c.id, t * l);
+        }
     }
+    // The linear claims are decided and hold (the issue: quick said "not reproduced").
+    for id in ["fig3-linear-decay-rate", "fig3-linear-eq7"] {
+        let c = out.claims.iter().find(|c| c.id == id).unwrap();
+        assert_eq!(c.verdict, Verdict::Reproduced, "{id}: {}", c.note);
+    }
+    // Every case reached 10/λ_min, erf included (λ_min ≈ 1.7e-7).
+    for c in &out.cases {
+        assert!(c.t_max * c.lambda_min >= 10.0 - 1e-9, "{}", c.name);
+        assert!(c.asymptotic_decay < 3e-9, "{}", c.name);
+    }
+    let lin = out.cases.iter().find(|c| c.name == "linear").unwrap();
     // Linear network: λ_min is O(1), so the O(σ0) functional term and drift move the tracked
     // eigenvalue by well under 5%. The functional term's eigenvalues scale with the residual,
-    // i.e. with √L: after 4 decades of loss they have shrunk ~100-fold, so the most negative
-    // eigenvalue must have shrunk at least tenfold and the rank cannot have grown.
+    // i.e. with √L: after many decades of loss they are gone, so the rank falls back to r₀.
     for cp in &lin.hessian_trajectory {
         assert!(
             (cp.lambda_tracked / lin.lambda_min - 1.0).abs() < 0.05,
@@ -63,14 +62,8 @@ fn quick_figure3_runs_and_its_linear_claims_hold() {
         lin.hessian_trajectory.last().unwrap(),
     );
     assert!(first.most_negative < 0.0, "{first:?}");
-    assert!(
-        last.most_negative.abs() <= 0.1 * first.most_negative.abs(),
-        "{first:?} → {last:?}"
-    );
-    assert!(
-        last.rank <= first.rank && last.rank >= lin.rank,
-        "{first:?} → {last:?}"
-    );
+    assert!(last.most_negative.abs() <= 0.1 * first.most_negative.abs());
+    assert_eq!(last.rank, lin.rank, "{first:?} → {last:?}");
     let sweep = out
         .figures
         .iter()
@@ -81,10 +74,45 @@ fn quick_figure3_runs_and_its_linear_claims_hold() {
     };
     // The departure from the quadratic model grows with σ0 (from ~1e-3 to O(1)).
     assert!(y.last().unwrap() > &(10.0 * y[0]), "sweep {y:?}");
-    let lin_claim = out
-        .claims
-        .iter()
-        .find(|c| c.id == "fig3-linear-decay-rate")
-        .unwrap();
-    assert_eq!(lin_claim.verdict, Verdict::Reproduced);
+    // The λ_min-law sweep: the remainder along v_min at t = 0 grows like σ0 (it is quadratic).
+    let p = &out.law_sweep;
+    assert!(p.len() >= 2);
+    let growth = p[1].nonlinear_over_linear / p[0].nonlinear_over_linear;
+    let expected = p[1].sigma0 / p[0].sigma0;
+    assert!(
+        (growth / expected - 1.0).abs() < 0.5,
+        "{growth} vs {expected}"
+    );
+}
+
+#[test]
+fn fewer_draws_never_contradict_the_quick_verdicts() {
+    // The same measurement with half the draws: verdicts may become inconclusive, never the
+    // opposite (the 3-SE rule's false-verdict rate is ~0.1% per claim and side).
+    let full = Figure3Config::quick();
+    let mut half = full.clone();
+    for c in &mut half.cases {
+        c.draws /= 2;
+    }
+    half.sweep.sigmas.clear();
+    half.law_sweep.sigmas.clear();
+    half.hessian_checkpoints = 0;
+    let (a, b) = (
+        run(&full, &NoProgress).unwrap(),
+        run(&half, &NoProgress).unwrap(),
+    );
+    let mut compared = 0;
+    for cb in &b.claims {
+        let ca = a.claims.iter().find(|c| c.id == cb.id).unwrap();
+        let opposite = matches!(
+            (ca.verdict, cb.verdict),
+            (Verdict::Reproduced, Verdict::NotReproduced)
+                | (Verdict::NotReproduced, Verdict::Reproduced)
+        );
+        assert!(!opposite, "{}: {:?} vs {:?}", cb.id, ca.verdict, cb.verdict);
+        let (sa, sb) = (ca.standard_error.unwrap(), cb.standard_error.unwrap());
+        assert!(sa.is_finite() && sb.is_finite(), "{}", cb.id);
+        compared += 1;
+    }
+    assert_eq!(compared, 6);
 }

@@ -41,7 +41,9 @@ pub struct Args {
     /// Standard deviation σ0 of the initial noise on every parameter.
     #[arg(long, default_value_t = 1e-3, allow_hyphen_values = true)]
     sigma0: f64,
-    /// Trainer: flow (gradient flow, RK45), gd (full-batch GD on --samples inputs) or sgd.
+    /// Trainer: flow (gradient flow, explicit RK45: steps held to ~1/λ_max), expflow (gradient
+    /// flow, exponential integrator on the Hessian at the optimum: not limited by stiffness, for
+    /// t ≫ 1/λ_min), gd (full-batch GD on --samples inputs) or sgd.
     #[arg(long, default_value = "flow")]
     trainer: String,
     /// Learning rate of gd/sgd (time per iteration).
@@ -56,19 +58,23 @@ pub struct Args {
     /// Iterations of gd/sgd (t_max = steps × lr).
     #[arg(long, conflicts_with = "t_max")]
     steps: Option<u64>,
-    /// Final time [default: when Eq. 7's long-time law has fallen by 6 decades, at most 2e4/λ_max].
-    /// Tanh moments come from quadrature (~ms per gradient): give a short --t-max for tanh.
+    /// Final time [default: flow, gd, sgd: when Eq. 7's long-time law has fallen by 6 decades, at
+    /// most 2e4/λ_max; expflow: 10/λ_min]. Tanh moments come from quadrature (~ms per gradient):
+    /// give a short --t-max for tanh.
     #[arg(long, allow_hyphen_values = true)]
     t_max: Option<f64>,
-    /// Relative tolerance of the flow integrator (in the loss norm).
-    #[arg(long, default_value_t = 1e-6)]
+    /// Relative tolerance of the flow integrators (in the loss norm), in [1e-12, 0.1].
+    #[arg(long, default_value_t = 1e-6, allow_hyphen_values = true)]
     rtol: f64,
-    /// Number of noise draws.
+    /// Number of noise draws (at most 1e7).
     #[arg(long, default_value_t = 100)]
     draws: usize,
-    /// Log-spaced recording times.
+    /// Log-spaced recording times (2 to 100000).
     #[arg(long, default_value_t = 40)]
     grid_points: usize,
+    /// Refuse runs whose estimated work exceeds this many hours (at 1 GFLOP/s per thread).
+    #[arg(long, default_value_t = 1.0)]
+    max_hours: f64,
     /// Seed of the teacher (stream 0) and of every training stream.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -84,14 +90,45 @@ fn activation(args: &Args) -> Result<Activation> {
     super::teacher::parse_activation(kind, args.epsilon, args.coefficients.as_deref())
 }
 
+/// Smallest and largest `--rtol` accepted.
+const MIN_RTOL: f64 = 1e-12;
+const MAX_RTOL: f64 = 0.1;
+/// Step cap of the flow integrators (the work estimate refuses long runs before this is hit).
+const FLOW_MAX_STEPS: usize = 100_000_000;
+/// Most `--draws`: a mean over 1e7 draws has a relative standard error ~3e-4 × the draws'
+/// spread, never needed for a curve.
+const MAX_DRAWS: usize = 10_000_000;
+/// Most `--grid-points` (each draw stores one loss per point).
+const MAX_GRID_POINTS: usize = 100_000;
+/// Assumed throughput of the work estimate.
+const FLOPS_PER_THREAD: f64 = 1e9;
+
+/// `text`, cut to 80 characters for an error message.
+fn truncate(text: &str) -> String {
+    if text.chars().count() <= 80 {
+        return text.to_string();
+    }
+    format!("{}…", text.chars().take(80).collect::<String>())
+}
+
 fn teacher(args: &Args) -> Result<Network> {
     if let Some(p) = &args.network {
-        return read_network(p);
+        let net = read_network(p)?;
+        nearopt::hessian::check_dense_fits(net.dim(), net.dim(), "Hessian at the optimum")?;
+        return Ok(net);
     }
     let act = activation(args)?;
     let (Some(ni), Some(nh)) = (args.ni, args.nh) else {
         bail!("--activation needs --ni and --nh");
     };
+    if ni == 0 || nh == 0 {
+        bail!("--ni and --nh must be at least 1, got --ni {ni} --nh {nh}");
+    }
+    // Sizes before any allocation: D = Nh·Ni + Nh parameters and the dense D × D Hessian.
+    let Some(d) = nh.checked_mul(ni).and_then(|w| w.checked_add(nh)) else {
+        bail!("--ni {ni} --nh {nh}: the parameter count Nh·Ni + Nh overflows");
+    };
+    nearopt::hessian::check_dense_fits(d, d, "Hessian at the optimum (D = Nh·Ni + Nh)")?;
     Ok(sample_teacher(
         act,
         ni,
@@ -110,15 +147,29 @@ fn trainer(args: &Args) -> Result<Trainer> {
         }
         Ok(())
     };
+    let lr_ok = |lr: f64| -> Result<f64> {
+        if !(lr > 0.0 && lr.is_finite()) {
+            bail!("--lr must be a positive finite number (the time per iteration), got {lr}");
+        }
+        Ok(lr)
+    };
     match t.as_str() {
-        "flow" => {
+        "flow" | "expflow" => {
             unused("--lr", args.lr.is_some())?;
             unused("--batch", args.batch.is_some())?;
             unused("--samples", args.samples.is_some())?;
             unused("--steps", args.steps.is_some())?;
-            Ok(Trainer::Flow {
-                rtol: args.rtol,
-                max_steps: 10_000_000,
+            if !(args.rtol >= MIN_RTOL && args.rtol <= MAX_RTOL) {
+                bail!(
+                    "--rtol must be in [{MIN_RTOL:e}, {MAX_RTOL}], got {:e}: below, the gradient's float64 rounding (~1e-16 of its terms, accumulated over the steps) cannot meet it; above, the error estimate is no longer asymptotic",
+                    args.rtol
+                );
+            }
+            let (rtol, max_steps) = (args.rtol, FLOW_MAX_STEPS);
+            Ok(if t == "flow" {
+                Trainer::Flow { rtol, max_steps }
+            } else {
+                Trainer::ExpFlow { rtol, max_steps }
             })
         }
         "gd" => {
@@ -126,24 +177,76 @@ fn trainer(args: &Args) -> Result<Trainer> {
             let (Some(lr), Some(samples)) = (args.lr, args.samples) else {
                 bail!("--trainer gd needs --lr and --samples");
             };
-            Ok(Trainer::Gd { lr, samples })
+            if samples == 0 {
+                bail!("--samples must be at least 1");
+            }
+            Ok(Trainer::Gd {
+                lr: lr_ok(lr)?,
+                samples,
+            })
         }
         "sgd" => {
             unused("--samples", args.samples.is_some())?;
             let (Some(lr), Some(batch)) = (args.lr, args.batch) else {
                 bail!("--trainer sgd needs --lr and --batch");
             };
-            Ok(Trainer::Sgd { lr, batch })
+            if batch == 0 {
+                bail!("--batch must be at least 1");
+            }
+            Ok(Trainer::Sgd {
+                lr: lr_ok(lr)?,
+                batch,
+            })
         }
-        other => bail!("unknown --trainer `{other}` (expected flow, gd or sgd)"),
+        other => bail!(
+            "unknown --trainer `{}` (expected flow, expflow, gd or sgd)",
+            truncate(other)
+        ),
     }
 }
 
-/// Progress bar on stderr (drawn only on a terminal).
-struct Bar(Mutex<Option<indicatif::ProgressBar>>);
+/// Progress on stderr: a bar on a terminal; otherwise (CI logs, batch jobs) a plain line every
+/// 10 s once a step has run that long, so short runs print nothing.
+struct Bar {
+    bar: Mutex<Option<indicatif::ProgressBar>>,
+    plain: Mutex<Option<PlainProgress>>,
+    terminal: bool,
+}
+
+struct PlainProgress {
+    name: String,
+    total: u64,
+    done: u64,
+    start: std::time::Instant,
+    last: std::time::Instant,
+}
+
+impl Bar {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        Bar {
+            bar: Mutex::new(None),
+            plain: Mutex::new(None),
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+}
 
 impl Progress for Bar {
     fn start(&self, name: &str, total: u64) {
+        if !self.terminal {
+            let now = std::time::Instant::now();
+            if let Ok(mut g) = self.plain.lock() {
+                *g = Some(PlainProgress {
+                    name: name.to_string(),
+                    total,
+                    done: 0,
+                    start: now,
+                    last: now,
+                });
+            }
+            return;
+        }
         let b = indicatif::ProgressBar::with_draw_target(
             Some(total),
             indicatif::ProgressDrawTarget::stderr(),
@@ -154,19 +257,37 @@ impl Progress for Bar {
             b.set_style(style);
         }
         b.set_message(name.to_string());
-        if let Ok(mut g) = self.0.lock() {
+        if let Ok(mut g) = self.bar.lock() {
             *g = Some(b);
         }
     }
     fn inc(&self, n: u64) {
-        if let Ok(g) = self.0.lock() {
+        if let Ok(mut g) = self.plain.lock() {
+            if let Some(p) = g.as_mut() {
+                p.done += n;
+                if p.last.elapsed().as_secs_f64() >= 10.0 {
+                    p.last = std::time::Instant::now();
+                    eprintln!(
+                        "{}: {}/{} draws done, {:.0} s",
+                        p.name,
+                        p.done,
+                        p.total,
+                        p.start.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        }
+        if let Ok(g) = self.bar.lock() {
             if let Some(b) = g.as_ref() {
                 b.inc(n);
             }
         }
     }
     fn finish(&self) {
-        if let Ok(mut g) = self.0.lock() {
+        if let Ok(mut g) = self.plain.lock() {
+            g.take();
+        }
+        if let Ok(mut g) = self.bar.lock() {
             if let Some(b) = g.take() {
                 b.finish_and_clear();
             }
@@ -174,22 +295,107 @@ impl Progress for Bar {
     }
 }
 
+/// Refuses a run whose estimated work exceeds `--max-hours` (one line naming the flag that sets
+/// it). The estimate: a population gradient costs `2 Nh² (c_g + 4 Ni)` flops (`c_g` ≈ 50 for
+/// closed-form moments, 5000 for quadrature ones); RK45 needs `max(λ_max t / 3, 50)` steps of 6
+/// gradients (its stability limit); the exponential integrator ~`12 ln(2 + λ_max t)` steps of 11
+/// gradients and 22 `D × D` products, times `max(1, σ0 √D / 0.015)^1.5` (more steps while the
+/// nonlinear terms matter; fitted to runs at σ0 = 1e-3 … 0.1); a GD/SGD iteration costs
+/// `(6 D + 20 Nh)` per sample.
+fn check_work(
+    args: &Args,
+    tr: &Trainer,
+    net: &Network,
+    pred: &Prediction,
+    t_max: f64,
+) -> Result<()> {
+    let (ni, nh, d) = (net.ni() as f64, net.nh() as f64, net.dim() as f64);
+    let c_g = match net.activation() {
+        Activation::Linear
+        | Activation::Quadratic { .. }
+        | Activation::Polynomial { .. }
+        | Activation::Erf => 50.0,
+        _ => 5000.0,
+    };
+    let grad = 2.0 * nh * nh * (c_g + 4.0 * ni);
+    let (per_draw, what) = match *tr {
+        Trainer::Flow { .. } => {
+            let steps = (pred.lambda_max * t_max / 3.0).max(50.0);
+            (
+                steps * 6.0 * grad,
+                format!("~{steps:.1e} RK45 steps per draw, held to ~1/λ_max by stiffness; --trainer expflow is not"),
+            )
+        }
+        Trainer::ExpFlow { .. } => {
+            let steps = 12.0
+                * (2.0 + pred.lambda_max * t_max).ln()
+                * (args.sigma0 * d.sqrt() / 0.015).max(1.0).powf(1.5);
+            (
+                steps * 11.0 * (grad + 2.0 * d * d),
+                format!("~{steps:.1e} exponential-integrator steps per draw"),
+            )
+        }
+        Trainer::Gd { lr, samples } | Trainer::Sgd { lr, batch: samples } => {
+            let iters = (t_max / lr).round();
+            let flag = if args.steps.is_some() {
+                "--steps"
+            } else {
+                "t_max / --lr"
+            };
+            if !(iters.is_finite() && iters < 2f64.powi(53)) {
+                bail!(
+                    "{flag}: {iters:e} iterations per draw (t_max = {t_max:e}, --lr {lr:e}) cannot be counted exactly; raise --lr or lower --t-max/--steps"
+                );
+            }
+            (
+                iters.max(1.0) * samples as f64 * (6.0 * d + 20.0 * nh),
+                format!("{iters:.1e} iterations per draw ({flag})"),
+            )
+        }
+    };
+    let threads = rayon::current_num_threads().max(1) as f64;
+    let hours = args.draws as f64 * per_draw / (FLOPS_PER_THREAD * threads) / 3600.0;
+    if hours.is_nan() || hours > args.max_hours {
+        bail!(
+            "this run would take about {hours:.2e} hours ({} draws × {what}, {threads} threads); the limit is --max-hours {} (raise it to run anyway, or lower --draws, --steps or --t-max)",
+            args.draws,
+            args.max_hours
+        );
+    }
+    Ok(())
+}
+
 /// Runs `nearopt train`.
 pub fn run(args: Args) -> Result<()> {
     let tr = trainer(&args)?;
-    let net = teacher(&args)?;
     if !(args.sigma0 > 0.0 && args.sigma0.is_finite()) {
         bail!("--sigma0 must be a positive number, got {}", args.sigma0);
     }
-    if args.draws == 0 {
-        bail!("--draws must be at least 1");
+    if args.draws == 0 || args.draws > MAX_DRAWS {
+        bail!(
+            "--draws must be in 1..={MAX_DRAWS:e}, got {} (the mean over 1e7 draws already has a standard error of 3e-4 of the draws' spread)",
+            args.draws
+        );
     }
-    if args.grid_points < 2 {
-        bail!("--grid-points must be at least 2");
+    if !(2..=MAX_GRID_POINTS).contains(&args.grid_points) {
+        bail!(
+            "--grid-points must be in 2..={MAX_GRID_POINTS}, got {} (each draw stores one loss per point)",
+            args.grid_points
+        );
+    }
+    if !(args.max_hours > 0.0 && args.max_hours.is_finite()) {
+        bail!(
+            "--max-hours must be a positive number, got {}",
+            args.max_hours
+        );
+    }
+    if args.steps == Some(0) {
+        bail!("--steps must be at least 1");
     }
     if args.out.exists() && !args.out.is_dir() {
         bail!("--out {} exists and is not a directory", args.out.display());
     }
+    let net = teacher(&args)?;
     let h0 = PopulationHessian::at_optimum(&net).dense()?;
     let pred = Prediction::new(&h0)?;
     let t_max = match (args.t_max, args.steps, &tr) {
@@ -199,14 +405,11 @@ pub fn run(args: Args) -> Result<()> {
             }
             t
         }
-        (None, Some(s), Trainer::Gd { lr, .. } | Trainer::Sgd { lr, .. }) => {
-            if s == 0 {
-                bail!("--steps must be at least 1");
-            }
-            s as f64 * lr
-        }
+        (None, Some(s), Trainer::Gd { lr, .. } | Trainer::Sgd { lr, .. }) => s as f64 * lr,
+        (None, _, Trainer::ExpFlow { .. }) => 10.0 / pred.lambda_min,
         _ => (6.0 * std::f64::consts::LN_10 / (2.0 * pred.lambda_min)).min(2e4 / pred.lambda_max),
     };
+    check_work(&args, &tr, &net, &pred, t_max)?;
     let mut times = log_time_grid(1e-4 * t_max, t_max, args.grid_points)?;
     times.extend((0..12).map(|i| t_max * (0.5 + 0.5 * i as f64 / 11.0)));
     times.sort_by(f64::total_cmp);
@@ -219,7 +422,12 @@ pub fn run(args: Args) -> Result<()> {
         seed: args.seed,
     };
     let loss = PopulationLoss::new(&net);
-    let run = train(&loss, &h0, &cfg, &Bar(Mutex::new(None)))?;
+    let run = train(&loss, &h0, &cfg, &Bar::new()).map_err(|e| match e {
+        nearopt::Error::Numerical(m) if m.contains("RK45") => {
+            anyhow::anyhow!("{m}: run with --trainer expflow")
+        }
+        other => other.into(),
+    })?;
     let times = &run.times;
     let n = times.len();
     let mean = run.mean_loss();
@@ -283,7 +491,7 @@ pub fn run(args: Args) -> Result<()> {
         "lr": args.lr,
         "batch": args.batch,
         "samples": args.samples,
-        "rtol": if tr.name() == "flow" { Some(args.rtol) } else { None },
+        "rtol": if matches!(tr, Trainer::Flow { .. } | Trainer::ExpFlow { .. }) { Some(args.rtol) } else { None },
         "sigma0": args.sigma0,
         "draws": args.draws,
         "seed": args.seed,

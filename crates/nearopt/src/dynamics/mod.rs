@@ -7,10 +7,14 @@
 //! * [`predict`]: Eq. 7 `⟨L(t)⟩ = σ0²/2 Tr(e^{−2Ht} H)`, the long-time law `α e^{−2 λ_min t}`,
 //!   the quadratic-model curve of one draw, and the fitted late-time decay rate.
 //! * [`trajectory`]: the Hessian at the current student (functional term included) along a run.
-//! * [`figure3`]: the paper's Figure 3 and its claims as data for the report.
+//! * [`expflow`]: gradient flow by an exponential integrator (linear part: the Hessian at the
+//!   optimum), not limited by stiffness; [`precise`]: the loss without the cancellation floor.
+//!
+//! The paper's Figure 3 and its claims are `crate::experiments::figure3`.
 
-pub mod figure3;
+pub mod expflow;
 pub mod loss;
+pub mod precise;
 pub mod predict;
 pub mod train;
 pub mod trajectory;

@@ -10,7 +10,9 @@
 //!   [`gd_sample_seed`]`(seed, r)` (a fresh sample per draw, so that the draw average is over
 //!   samples too).
 
+use super::expflow::{expflow, EigenBasis};
 use super::loss::PopulationLoss;
+use super::precise::precise_loss;
 use crate::error::{Error, Result};
 use crate::experiments::Progress;
 use crate::hessian::sampled::gaussian_inputs;
@@ -37,6 +39,15 @@ pub enum Trainer {
         /// Refuse runs needing more accepted + rejected steps than this.
         max_steps: usize,
     },
+    /// Gradient flow integrated by the exponential integrator of [`super::expflow`] (ETDRK4 with
+    /// the exact Hessian at the optimum as linear part, step doubling): the step is not limited
+    /// by `1/λ_max`, so `t ≫ 1/λ_min` is reachable when λ_min/λ_max is tiny. Same error norm.
+    ExpFlow {
+        /// Relative tolerance (e.g. 1e-6).
+        rtol: f64,
+        /// Refuse runs needing more accepted + rejected steps than this.
+        max_steps: usize,
+    },
     /// Full-batch gradient descent on a fixed sample of `samples` inputs (one sample per draw).
     Gd {
         /// Learning rate (time per iteration).
@@ -54,10 +65,11 @@ pub enum Trainer {
 }
 
 impl Trainer {
-    /// Short name (`flow`, `gd`, `sgd`).
+    /// Short name (`flow`, `expflow`, `gd`, `sgd`).
     pub fn name(&self) -> &'static str {
         match self {
             Trainer::Flow { .. } => "flow",
+            Trainer::ExpFlow { .. } => "expflow",
             Trainer::Gd { .. } => "gd",
             Trainer::Sgd { .. } => "sgd",
         }
@@ -65,7 +77,7 @@ impl Trainer {
 
     fn validate(&self) -> Result<()> {
         match *self {
-            Trainer::Flow { rtol, max_steps } => {
+            Trainer::Flow { rtol, max_steps } | Trainer::ExpFlow { rtol, max_steps } => {
                 if !(rtol > 0.0 && rtol < 1.0) {
                     return Err(Error::Invalid(format!(
                         "flow rtol must be in (0, 1), got {rtol}"
@@ -250,12 +262,16 @@ pub fn train(
         )));
     }
     let times = match cfg.trainer {
-        Trainer::Flow { .. } => cfg.times.clone(),
+        Trainer::Flow { .. } | Trainer::ExpFlow { .. } => cfg.times.clone(),
         Trainer::Gd { lr, .. } | Trainer::Sgd { lr, .. } => {
             let mut it: Vec<u64> = cfg.times.iter().map(|t| (t / lr).round() as u64).collect();
             it.dedup();
             it.into_iter().map(|k| k as f64 * lr).collect()
         }
+    };
+    let basis = match cfg.trainer {
+        Trainer::ExpFlow { .. } => Some(EigenBasis::new(h0)?),
+        _ => None,
     };
     progress.start(
         &format!("training ({})", cfg.trainer.name()),
@@ -264,7 +280,7 @@ pub fn train(
     let draws = (0..cfg.draws as u64)
         .into_par_iter()
         .map(|r| {
-            let out = run_draw(loss, h0, cfg, &times, r);
+            let out = run_draw(loss, h0, basis.as_ref(), cfg, &times, r);
             progress.inc(1);
             out
         })
@@ -279,6 +295,7 @@ pub fn train(
 fn run_draw(
     loss: &PopulationLoss,
     h0: &DenseMatrix,
+    basis: Option<&EigenBasis>,
     cfg: &TrainConfig,
     times: &[f64],
     r: u64,
@@ -288,6 +305,16 @@ fn run_draw(
     let theta0: Vec<f64> = star.iter().zip(&delta0).map(|(a, b)| a + b).collect();
     let (theta_final, loss_t, steps, rejected) = match cfg.trainer {
         Trainer::Flow { rtol, max_steps } => flow(loss, h0, &star, theta0, times, rtol, max_steps)?,
+        Trainer::ExpFlow { rtol, max_steps } => {
+            let basis = basis.expect("train() builds the eigenbasis for expflow");
+            let (thetas, st) = expflow(loss, basis, &theta0, times, rtol, max_steps)?;
+            let losses = thetas
+                .iter()
+                .map(|th| precise_loss(loss, th))
+                .collect::<Result<Vec<_>>>()?;
+            let last = thetas.last().cloned().unwrap_or(theta0);
+            (last, losses, st.steps, st.rejected)
+        }
         Trainer::Gd { lr, samples } => {
             let x = gaussian_inputs(loss.teacher().ni(), gd_sample_seed(cfg.seed, r), 0, samples);
             let mut next = SampleSource::Fixed(x);
@@ -346,27 +373,44 @@ fn sample_gradient(
 type Trace = (Vec<f64>, Vec<f64>, usize, usize);
 
 /// Parameters at each recording time of a gradient-flow run from `theta0` (for the Hessian along
-/// the trajectory), with the loss at those times.
+/// the trajectory), with the (precise) loss at those times. `trainer` must be a flow
+/// ([`Trainer::Flow`] or [`Trainer::ExpFlow`]).
 pub fn flow_checkpoints(
     loss: &PopulationLoss,
     h0: &DenseMatrix,
     theta0: Vec<f64>,
     times: &[f64],
-    rtol: f64,
-    max_steps: usize,
+    trainer: &Trainer,
 ) -> Result<(Vec<Vec<f64>>, Vec<f64>)> {
-    let star = loss.teacher().params();
-    let mut theta = theta0;
-    let mut thetas = Vec::with_capacity(times.len());
-    let mut losses = Vec::with_capacity(times.len());
-    let mut t0 = 0.0;
-    for &t in times {
-        let (th, l, _, _) = flow(loss, h0, &star, theta, &[t - t0], rtol, max_steps)?;
-        thetas.push(th.clone());
-        losses.push(l[0]);
-        theta = th;
-        t0 = t;
-    }
+    trainer.validate()?;
+    let thetas = match *trainer {
+        Trainer::ExpFlow { rtol, max_steps } => {
+            expflow(loss, &EigenBasis::new(h0)?, &theta0, times, rtol, max_steps)?.0
+        }
+        Trainer::Flow { rtol, max_steps } => {
+            let star = loss.teacher().params();
+            let mut theta = theta0;
+            let mut thetas = Vec::with_capacity(times.len());
+            let mut t0 = 0.0;
+            for &t in times {
+                let (th, _, _, _) = flow(loss, h0, &star, theta, &[t - t0], rtol, max_steps)?;
+                thetas.push(th.clone());
+                theta = th;
+                t0 = t;
+            }
+            thetas
+        }
+        _ => {
+            return Err(Error::Invalid(format!(
+                "flow checkpoints need a flow trainer, got {}",
+                trainer.name()
+            )))
+        }
+    };
+    let losses = thetas
+        .iter()
+        .map(|th| precise_loss(loss, th))
+        .collect::<Result<Vec<_>>>()?;
     Ok((thetas, losses))
 }
 
@@ -497,7 +541,7 @@ pub(crate) fn flow(
         while t < target {
             if steps + rejected >= max_steps {
                 return Err(Error::Numerical(format!(
-                    "gradient flow needed more than {max_steps} steps to reach t = {target} (stiff: raise max_steps or shorten t_max)"
+                    "gradient flow (RK45) needed more than {max_steps} steps to reach t = {target:e} (stiff: explicit steps are held to ~1/λ_max; use the exponential integrator `expflow`, a looser rtol or a shorter t_max)"
                 )));
             }
             let last = target - t <= h * (1.0 + 1e-12);
@@ -551,7 +595,7 @@ pub(crate) fn flow(
                 h = hn;
             }
         }
-        out.push(loss.loss(&theta)?);
+        out.push(precise_loss(loss, &theta)?);
     }
     Ok((theta, out, steps, rejected))
 }

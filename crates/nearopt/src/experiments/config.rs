@@ -38,7 +38,7 @@ pub struct ReproduceConfig {
     pub chi_hidden: Vec<usize>,
     /// Figure 6: input size used for the network whose Hessian is built.
     pub chi_inputs: usize,
-    /// Figure 3: run the learning-dynamics experiment (`dynamics::figure3`, its paper or quick
+    /// Figure 3: run the learning-dynamics experiment (`experiments::figure3`, its paper or quick
     /// configuration, seeded with `seed`).
     pub dynamics: bool,
     /// Figure 6: teachers per `Nh`.

@@ -137,6 +137,7 @@ pub mod blocks;
 pub mod budget;
 pub mod common;
 pub mod config;
+pub mod figure3;
 pub mod hermite;
 pub mod nonlinear;
 pub mod ranks;
@@ -178,12 +179,12 @@ pub fn run_all(config: &ReproduceConfig, progress: &dyn Progress) -> Result<Outp
     out.extend(ranks::ranks(config, progress)?);
     if config.dynamics {
         let mut fig3 = if config.quick {
-            crate::dynamics::figure3::Figure3Config::quick()
+            figure3::Figure3Config::quick()
         } else {
-            crate::dynamics::figure3::Figure3Config::paper()
+            figure3::Figure3Config::paper()
         };
         fig3.seed = config.seed;
-        let f = crate::dynamics::figure3::run(&fig3, progress)?;
+        let f = figure3::run(&fig3, progress)?;
         out.extend(Output {
             figures: f.figures,
             claims: f.claims,
