@@ -1,14 +1,8 @@
 //! `nearopt`: exact population Hessians, spectra, learning dynamics and the reproduction report
 //! of "A Teacher-Student Perspective on the Dynamics of Learning Near the Optimal Point".
 
-mod commands;
-mod guard;
-mod io;
-mod plot;
-mod plot_density;
-mod report;
-
 use clap::{Parser, Subcommand};
+use nearopt_cli::{commands, guard, io};
 
 /// Curvature and learning dynamics of two-layer teacher-student networks near the optimum.
 #[derive(Parser)]

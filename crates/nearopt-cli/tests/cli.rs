@@ -644,8 +644,8 @@ fn bad_input_fails_with_one_named_line_and_no_output() {
         ),
         (
             "activation",
-            r#"{"activation":{"kind":"relu"},"w1":[[1]],"w2":[1]}"#,
-            "unknown activation kind `relu`",
+            r#"{"activation":{"kind":"swish3"},"w1":[[1]],"w2":[1]}"#,
+            "unknown activation kind `swish3`",
         ),
         (
             "infinite",
@@ -867,9 +867,17 @@ fn bad_input_fails_with_one_named_line_and_no_output() {
         ),
         (
             "unknown teacher activation",
-            strs(&["teacher", "--activation", "relu", "--ni", "2", "--nh", "2"]),
+            strs(&[
+                "teacher",
+                "--activation",
+                "swish3",
+                "--ni",
+                "2",
+                "--nh",
+                "2",
+            ]),
             vec![],
-            "unknown activation `relu`",
+            "unknown activation `swish3`",
         ),
         (
             "unknown weights",

@@ -185,7 +185,7 @@ fn mistakes_are_refused_with_one_line_errors() {
             vec![
                 "train",
                 "--activation",
-                "relu",
+                "swish3",
                 "--ni",
                 "3",
                 "--nh",
@@ -193,7 +193,7 @@ fn mistakes_are_refused_with_one_line_errors() {
                 "--out",
                 o_s,
             ],
-            "relu",
+            "swish3",
         ),
         (
             vec![

@@ -20,11 +20,9 @@ mod reproduce;
 mod spectrum;
 mod train;
 
-/// The CLI's file helpers (network files read through the size cap, atomic writes), compiled
-/// from the CLI's own source so that files are read and written, and errors worded, the same.
-#[allow(dead_code, unused_imports)]
-#[path = "../../nearopt-cli/src/io.rs"]
-mod cli_io;
+/// The CLI's file helpers (network files read through the size cap, atomic writes): the same
+/// code, so that files are read and written, and errors worded, the same.
+use nearopt_cli::io as cli_io;
 
 /// A library error as a Python exception: `MemoryError` for a dense allocation that would not
 /// fit, `RuntimeError` for a numerical failure, `ValueError` for everything else (bad input).

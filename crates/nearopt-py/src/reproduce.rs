@@ -10,15 +10,9 @@ use pyo3::types::PyDict;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// The CLI's figures (SVG/PNG with the bundled font, CSV), compiled from its source.
-#[allow(dead_code)]
-#[path = "../../nearopt-cli/src/plot.rs"]
-mod plot;
-
-/// The CLI's HTML report and `summary.json`, compiled from its source.
-#[allow(dead_code)]
-#[path = "../../nearopt-cli/src/report.rs"]
-mod report;
+/// The CLI's figures (SVG/PNG with the bundled font, CSV) and its HTML report and
+/// `summary.json`.
+use nearopt_cli::{plot, report};
 
 /// The effective configuration, as `nearopt reproduce` builds it: the paper's (or the quick)
 /// defaults, overridden key by key by `config` (JSON text of an object), then by `seed`.

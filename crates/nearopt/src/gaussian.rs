@@ -7,6 +7,8 @@
 
 use std::sync::OnceLock;
 
+pub mod adaptive;
+
 /// Covariance `[[q1, c], [c, q2]]` of two centred jointly normal pre-activations
 /// `z1 = u·x`, `z2 = v·x` with `x ~ N(0, I)`: `q1 = |u|²`, `q2 = |v|²`, `c = u·v`.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -379,8 +379,8 @@ mod tests {
                 "`bias`",
             ),
             (
-                r#"{"activation":{"kind":"relu"},"w1":[[1]],"w2":[1]}"#,
-                "relu",
+                r#"{"activation":{"kind":"swish3"},"w1":[[1]],"w2":[1]}"#,
+                "swish3",
             ),
             (
                 r#"{"activation":{"kind":"quadratic"},"w1":[[1]],"w2":[1]}"#,

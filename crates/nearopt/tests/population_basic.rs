@@ -18,30 +18,47 @@ fn activations() -> Vec<Activation> {
         },
         Activation::Erf,
         Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu { slope: 0.1 },
+        Activation::Gelu,
+        Activation::Silu,
+        Activation::Softplus,
+        Activation::Sigmoid,
     ]
 }
 
 #[test]
 fn matvec_equals_dense_and_matrix_is_symmetric_psd() {
+    let biases = [
+        (None, None),
+        (Some(vec![0.3, -0.5, 0.8]), None),
+        (None, Some(-0.4)),
+        (Some(vec![-0.2, 0.9, 0.1]), Some(0.7)),
+    ];
     for act in activations() {
-        let net = sample_teacher(act.clone(), 4, 3, WeightDistribution::Normal, 5, 0).unwrap();
-        let h = PopulationHessian::at_optimum(&net);
-        let dense = h.dense().unwrap();
-        assert!(dense.asymmetry() < 1e-14 * dense.max_abs(), "{act:?}");
-        let d = h.dim();
-        let v: Vec<f64> = (0..d).map(|i| ((i * 7 + 3) % 11) as f64 - 5.0).collect();
-        let mut a = vec![0.0; d];
-        let mut b = vec![0.0; d];
-        h.matvec(&v, &mut a);
-        dense.matvec(&v, &mut b);
-        for i in 0..d {
-            assert!(
-                (a[i] - b[i]).abs() < 1e-12 * dense.max_abs() * 10.0,
-                "{act:?} {i}"
-            );
+        for (b1, b2) in biases.clone() {
+            let net = sample_teacher(act.clone(), 4, 3, WeightDistribution::Normal, 5, 0)
+                .unwrap()
+                .with_biases(b1, b2)
+                .unwrap();
+            let h = PopulationHessian::at_optimum(&net);
+            let dense = h.dense().unwrap();
+            assert!(dense.asymmetry() < 1e-14 * dense.max_abs(), "{act:?}");
+            let d = h.dim();
+            let v: Vec<f64> = (0..d).map(|i| ((i * 7 + 3) % 11) as f64 - 5.0).collect();
+            let mut a = vec![0.0; d];
+            let mut b = vec![0.0; d];
+            h.matvec(&v, &mut a);
+            dense.matvec(&v, &mut b);
+            for i in 0..d {
+                assert!(
+                    (a[i] - b[i]).abs() < 1e-12 * dense.max_abs() * 10.0,
+                    "{act:?} {i}"
+                );
+            }
+            let ev = symmetric_eigenvalues(&dense).unwrap();
+            assert!(ev[0] > -1e-12 * ev[d - 1], "{act:?} not PSD: {}", ev[0]);
         }
-        let ev = symmetric_eigenvalues(&dense).unwrap();
-        assert!(ev[0] > -1e-12 * ev[d - 1], "{act:?} not PSD: {}", ev[0]);
     }
 }
 

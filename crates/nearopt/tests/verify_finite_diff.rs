@@ -33,6 +33,13 @@ fn g(act: &Activation, x: f64) -> f64 {
         }
         Activation::Erf => statrs::function::erf::erf(x / 2f64.sqrt()),
         Activation::Tanh => x.tanh(),
+        Activation::Relu => x.max(0.0),
+        Activation::LeakyRelu { slope } => x.max(0.0) + slope * x.min(0.0),
+        Activation::Gelu => 0.5 * x * (1.0 + libm::erf(x / 2f64.sqrt())),
+        Activation::Silu => x / (1.0 + (-x).exp()),
+        Activation::Softplus => (1.0 + x.exp()).ln(),
+        Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        other => panic!("no independent form of {other:?}"),
     }
 }
 
@@ -93,7 +100,14 @@ fn pair(act: &Activation, q1: f64, q2: f64, c: f64) -> f64 {
     }
     match act {
         Activation::Erf => 2.0 / PI * (c / ((1.0 + q1) * (1.0 + q2)).sqrt()).asin(),
-        Activation::Tanh => {
+        // Cho & Saul's first-order arc-cosine kernel: √(q1 q2)/2π (sin θ + (π − θ) cos θ).
+        Activation::Relu => relu_pair(q1, q2, c),
+        // (1−s) relu + s x: E[relu(z1) z2] = c/2.
+        Activation::LeakyRelu { slope } => {
+            let r = 1.0 - slope;
+            r * r * relu_pair(q1, q2, c) + r * slope * c + slope * slope * c
+        }
+        _ => {
             // Trapezoid rule on [-9, 9]² in standard normal coordinates (z1 = s1 u,
             // z2 = l21 u + l22 v): exponentially accurate for this analytic integrand.
             let s1 = q1.sqrt();
@@ -108,17 +122,23 @@ fn pair(act: &Activation, q1: f64, q2: f64, c: f64) -> f64 {
                 .collect();
             let mut s = 0.0;
             for &(u, wu) in &nodes {
-                let a = (s1 * u).tanh();
+                let a = g(act, s1 * u);
                 let mut inner = 0.0;
                 for &(v, wv) in &nodes {
-                    inner += wv * (l21 * u + l22 * v).tanh();
+                    inner += wv * g(act, l21 * u + l22 * v);
                 }
                 s += wu * a * inner;
             }
             s
         }
-        _ => unreachable!(),
     }
+}
+
+fn relu_pair(q1: f64, q2: f64, c: f64) -> f64 {
+    let n = (q1 * q2).sqrt();
+    let cos = (c / n).clamp(-1.0, 1.0);
+    let theta = cos.acos();
+    n / (2.0 * PI) * (theta.sin() + (PI - theta) * cos)
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -185,6 +205,12 @@ fn activations() -> Vec<Activation> {
         },
         Activation::Erf,
         Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu { slope: 0.15 },
+        Activation::Gelu,
+        Activation::Silu,
+        Activation::Softplus,
+        Activation::Sigmoid,
     ]
 }
 
@@ -192,7 +218,7 @@ fn activations() -> Vec<Activation> {
 fn population_hessian_is_the_second_derivative_of_the_population_loss() {
     for (k, act) in activations().into_iter().enumerate() {
         // A larger shape (D = 48) exercises the parallel dense assembly of the library.
-        let shapes: &[(usize, usize)] = if matches!(act, Activation::Tanh) {
+        let shapes: &[(usize, usize)] = if coefficients(&act).is_none() && act != Activation::Erf {
             &[(2, 2)]
         } else {
             &[(3, 2), (2, 3), (5, 8)]
@@ -209,16 +235,30 @@ fn population_hessian_is_the_second_derivative_of_the_population_loss() {
             .unwrap();
             let exact = PopulationHessian::at_optimum(&net).dense().unwrap();
             let theta = net.params();
-            // Richardson: (4 D(h/2) − D(h)) / 3 cancels the h² term of the truncation error.
             let f = |t: &[f64]| population_loss(&act, ni, nh, t, &net);
-            let (c, f2) = (fd_hessian(&theta, 4e-3, &f), fd_hessian(&theta, 2e-3, &f));
-            let fd: Vec<f64> = c
-                .iter()
-                .zip(&f2)
-                .map(|(a, b)| (4.0 * b - a) / 3.0)
-                .collect();
+            let kinked = matches!(act, Activation::Relu | Activation::LeakyRelu { .. });
+            let (fd, tol) = if kinked {
+                // For ReLU the loss is C² but not C³ at the optimum: the arc-cosine kernel of a
+                // student unit against its own teacher unit has a |θ|³/3 term in the angle θ,
+                // so central differences err by O(h) (≈ 4h·|coefficient|), not O(h²), and
+                // Richardson does not apply. Measured: the worst error falls linearly with h
+                // (ReLU 6.4e-7 → 1.4e-7, leaky 4.9e-6 → 1.3e-6 from h = 5e-5 to 1.25e-5), so
+                // the FD converges to the exact Hessian; rounding ≈ 1e-16·L/h² ≈ 6e-7.
+                (
+                    fd_hessian(&theta, 1.25e-5, &f),
+                    2e-6 * (1.0 + exact.max_abs()),
+                )
+            } else {
+                // Richardson: (4 D(h/2) − D(h)) / 3 cancels the h² term of the truncation error.
+                let (c, f2) = (fd_hessian(&theta, 4e-3, &f), fd_hessian(&theta, 2e-3, &f));
+                let fd: Vec<f64> = c
+                    .iter()
+                    .zip(&f2)
+                    .map(|(a, b)| (4.0 * b - a) / 3.0)
+                    .collect();
+                (fd, 1e-8 * (1.0 + exact.max_abs()))
+            };
             let d = net.dim();
-            let tol = 1e-8 * (1.0 + exact.max_abs());
             let mut worst: f64 = 0.0;
             for i in 0..d {
                 for j in 0..d {

@@ -11,9 +11,13 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct Args {
     /// Activation g: linear, quadratic (g = x + ε x²), polynomial (g = Σ c_k x^k),
-    /// erf (g = erf(x/√2)) or tanh.
+    /// erf (g = erf(x/√2)), tanh, relu, leaky_relu (--slope), gelu, silu, softplus or sigmoid
+    /// (the registry of docs/activations.md).
     #[arg(long)]
     activation: String,
+    /// Negative-side slope of the leaky_relu activation [default: 0.01].
+    #[arg(long, allow_hyphen_values = true)]
+    slope: Option<f64>,
     /// ε of the quadratic activation [default: 1].
     #[arg(long)]
     epsilon: Option<f64>,
@@ -46,52 +50,49 @@ pub struct Args {
 
 /// The activation named by `--activation` with its parameters.
 fn activation(args: &Args) -> Result<Activation> {
-    parse_activation(&args.activation, args.epsilon, args.coefficients.as_deref())
+    let slope = args.slope.map(|s| s.to_string());
+    let mut given: Vec<(&str, &str)> = Vec::new();
+    if let Some(s) = &slope {
+        given.push(("slope", s));
+    }
+    parse_activation_with(
+        &args.activation,
+        args.epsilon,
+        args.coefficients.as_deref(),
+        &given,
+    )
 }
 
 /// The activation named by an `--activation` flag with its `--epsilon` / `--coefficients`
-/// (shared by `teacher` and `train`); rejects parameters that do not belong to it.
+/// (shared by `teacher` and `train`); rejects parameters that do not belong to it. The kinds,
+/// their keys and defaults come from the library's registry (`nearopt::activation::registry`).
 pub(crate) fn parse_activation(
     kind: &str,
     epsilon: Option<f64>,
     coefficients: Option<&str>,
 ) -> Result<Activation> {
-    let kind = kind.trim().to_ascii_lowercase();
-    if epsilon.is_some() && kind != "quadratic" {
-        bail!("--epsilon only applies to --activation quadratic (got `{kind}`)");
-    }
-    if coefficients.is_some() && kind != "polynomial" {
-        bail!("--coefficients only applies to --activation polynomial (got `{kind}`)");
-    }
-    Ok(match kind.as_str() {
-        "linear" => Activation::Linear,
-        "erf" => Activation::Erf,
-        "tanh" => Activation::Tanh,
-        "quadratic" => {
-            let epsilon = epsilon.unwrap_or(1.0);
-            if !epsilon.is_finite() {
-                bail!("--epsilon must be a finite number, got {epsilon}");
-            }
-            Activation::Quadratic { epsilon }
+    parse_activation_with(kind, epsilon, coefficients, &[])
+}
+
+/// [`parse_activation`] with further `(key, value)` flags (e.g. `("slope", "0.1")`).
+fn parse_activation_with(
+    kind: &str,
+    epsilon: Option<f64>,
+    coefficients: Option<&str>,
+    more: &[(&str, &str)],
+) -> Result<Activation> {
+    let eps = epsilon.map(|e| e.to_string());
+    let mut given: Vec<(&str, &str)> = more.to_vec();
+    if let Some(e) = &eps {
+        if !epsilon.is_some_and(f64::is_finite) {
+            bail!("--epsilon must be a finite number, got {e}");
         }
-        "polynomial" => {
-            let Some(text) = coefficients else {
-                bail!("--activation polynomial needs --coefficients c0,c1,...,cn");
-            };
-            let coefficients = text
-                .split(',')
-                .enumerate()
-                .map(|(i, c)| match c.trim().parse::<f64>() {
-                    Ok(v) if v.is_finite() => Ok(v),
-                    _ => bail!("--coefficients entry {i} (`{}`) is not a finite number", c.trim()),
-                })
-                .collect::<Result<Vec<f64>>>()?;
-            Activation::Polynomial { coefficients }
-        }
-        other => bail!(
-            "unknown activation `{other}` for --activation (known: linear, quadratic, polynomial, erf, tanh)"
-        ),
-    })
+        given.push(("epsilon", e));
+    }
+    if let Some(c) = coefficients {
+        given.push(("coefficients", c));
+    }
+    nearopt::activation::registry::from_flags(kind, &given).map_err(|e| anyhow::anyhow!(e))
 }
 
 /// The distribution named by `--weights`.

@@ -1,7 +1,9 @@
 //! `g(x) = erf(x/√2)` (paper Section 5 and Appendix C).
 
-use super::{ActivationFn, PairMoments};
+use super::moments::{quadrature_moments, quadrature_unit_moments};
+use super::{ActivationFn, Gauss2, Moments, PairMoments, UnitMoments};
 use crate::gaussian::Cov2;
+use crate::Result;
 use std::f64::consts::{FRAC_2_PI, PI};
 
 /// The error-function activation, `g' = √(2/π) e^{-x²/2}`, `g'' = -x g'`, `g''' = (x²-1) g'`.
@@ -16,7 +18,7 @@ impl ActivationFn for Erf {
     fn derivative(&self, order: usize, x: f64) -> f64 {
         let gp = (2.0 / PI).sqrt() * (-0.5 * x * x).exp();
         match order {
-            0 => statrs::function::erf::erf(x / std::f64::consts::SQRT_2),
+            0 => libm::erf(x / std::f64::consts::SQRT_2),
             1 => gp,
             2 => -x * gp,
             3 => (x * x - 1.0) * gp,
@@ -37,5 +39,27 @@ impl ActivationFn for Erf {
             k31: -k11 * (1.0 + q2) / delta,
             k13: -k11 * (1.0 + q1) / delta,
         }
+    }
+    /// Centred: the closed forms above, and `K10 = K01 = K21 = K12 = 0` (odd `g`, even `g'`).
+    /// With biases: the smooth quadrature route.
+    fn moments(&self, gauss: Gauss2) -> Result<Moments> {
+        if gauss.is_centred() {
+            return Ok(Moments {
+                pair: self.pair_moments(gauss.cov),
+                ..Default::default()
+            });
+        }
+        quadrature_moments(self, gauss)
+    }
+    /// Centred: `E[g] = E[g''] = 0`, `E[g'] = √(2/π) / √(1 + q)`.
+    fn unit_moments(&self, mean: f64, var: f64) -> Result<UnitMoments> {
+        if mean == 0.0 {
+            return Ok(UnitMoments {
+                m0: 0.0,
+                m1: FRAC_2_PI.sqrt() / (1.0 + var).sqrt(),
+                m2: 0.0,
+            });
+        }
+        quadrature_unit_moments(self, mean, var)
     }
 }

@@ -1,7 +1,8 @@
 //! `g(x) = x` (paper Section 3).
 
-use super::{ActivationFn, PairMoments};
+use super::{ActivationFn, Gauss2, Moments, PairMoments, Polynomial, UnitMoments};
 use crate::gaussian::Cov2;
+use crate::Result;
 
 /// The identity activation: `K00 = c`, `K11 = 1`, all other moments vanish (paper Eqs. 8–10).
 #[derive(Clone, Copy, Debug)]
@@ -21,6 +22,17 @@ impl ActivationFn for Linear {
             k11: 1.0,
             ..Default::default()
         }
+    }
+    /// The closed form above without biases; the exact polynomial moments otherwise.
+    fn moments(&self, gauss: Gauss2) -> Result<Moments> {
+        let mut m = Polynomial::new(vec![0.0, 1.0]).moments_at(gauss);
+        if gauss.is_centred() {
+            m.pair = self.pair_moments(gauss.cov);
+        }
+        Ok(m)
+    }
+    fn unit_moments(&self, mean: f64, var: f64) -> Result<UnitMoments> {
+        Ok(Polynomial::new(vec![0.0, 1.0]).unit_moments_at(mean, var))
     }
     fn polynomial_degree(&self) -> Option<usize> {
         Some(1)

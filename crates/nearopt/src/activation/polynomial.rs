@@ -1,7 +1,8 @@
 //! `g(x) = Σ_k c_k x^k` of any degree, with exact Gaussian moments.
 
-use super::{ActivationFn, PairMoments};
-use crate::gaussian::{bivariate_moment, Cov2};
+use super::{ActivationFn, Gauss2, Moments, PairMoments, UnitMoments};
+use crate::gaussian::{bivariate_moment, normal_moment, Cov2};
+use crate::Result;
 
 /// A polynomial activation. Its pair moments are exact: `K_ab = Σ_ij d⁽ᵃ⁾_i d⁽ᵇ⁾_j E[z1^i z2^j]`
 /// with `d⁽ᵃ⁾` the coefficients of `g⁽ᵃ⁾` and the bivariate moments of
@@ -27,20 +28,89 @@ impl Polynomial {
     }
 
     fn moment(&self, a: usize, b: usize, cov: Cov2) -> f64 {
-        let (pa, pb) = (&self.derivs[a], &self.derivs[b]);
-        let mut s = 0.0;
-        for (i, ci) in pa.iter().enumerate() {
-            if *ci == 0.0 {
-                continue;
-            }
-            for (j, cj) in pb.iter().enumerate() {
-                if *cj != 0.0 {
-                    s += ci * cj * bivariate_moment(i, j, cov);
-                }
+        moment_of(&self.derivs[a], &self.derivs[b], cov)
+    }
+
+    /// The derivatives' coefficients as polynomials in `t = z − μ` (Taylor shift by `μ`).
+    fn shifted(&self, mu: f64) -> [Vec<f64>; 4] {
+        if mu == 0.0 {
+            return self.derivs.clone();
+        }
+        self.derivs.clone().map(|p| taylor_shift(&p, mu))
+    }
+
+    /// All moments for non-centred `(z1, z2)`: `E[P(μ1 + t1) Q(μ2 + t2)]` with the shifted
+    /// polynomials and the centred moments of `t` (exact).
+    pub fn moments_at(&self, gauss: Gauss2) -> Moments {
+        let (d1, d2) = (self.shifted(gauss.mean[0]), self.shifted(gauss.mean[1]));
+        let m = |a: usize, b: usize| moment_of(&d1[a], &d2[b], gauss.cov);
+        Moments {
+            pair: PairMoments {
+                k00: m(0, 0),
+                k11: m(1, 1),
+                k20: m(2, 0),
+                k02: m(0, 2),
+                k22: m(2, 2),
+                k31: m(3, 1),
+                k13: m(1, 3),
+            },
+            k10: m(1, 0),
+            k01: m(0, 1),
+            k21: m(2, 1),
+            k12: m(1, 2),
+        }
+    }
+
+    /// `E[g⁽ᵃ⁾(z)]` for `z ~ N(mean, var)`, `a = 0, 1, 2` (exact).
+    pub fn unit_moments_at(&self, mean: f64, var: f64) -> UnitMoments {
+        let d = self.shifted(mean);
+        let e = |p: &[f64]| -> f64 {
+            p.iter()
+                .enumerate()
+                .filter(|(_, c)| **c != 0.0)
+                .map(|(i, c)| c * normal_moment(i) * var.powi((i / 2) as i32))
+                .sum()
+        };
+        UnitMoments {
+            m0: e(&d[0]),
+            m1: e(&d[1]),
+            m2: e(&d[2]),
+        }
+    }
+}
+
+/// `Σ_ij p_i q_j E[z1^i z2^j]` for centred `(z1, z2)`.
+fn moment_of(pa: &[f64], pb: &[f64], cov: Cov2) -> f64 {
+    let mut s = 0.0;
+    for (i, ci) in pa.iter().enumerate() {
+        if *ci == 0.0 {
+            continue;
+        }
+        for (j, cj) in pb.iter().enumerate() {
+            if *cj != 0.0 {
+                s += ci * cj * bivariate_moment(i, j, cov);
             }
         }
-        s
     }
+    s
+}
+
+/// Coefficients of `p(μ + t)` in powers of `t`: `Σ_{k≥j} p_k C(k, j) μ^(k−j)`.
+fn taylor_shift(p: &[f64], mu: f64) -> Vec<f64> {
+    let n = p.len();
+    let mut out = vec![0.0; n];
+    for (j, o) in out.iter_mut().enumerate() {
+        let mut binom = 1.0; // C(k, j) for k = j
+        let mut mu_pow = 1.0; // μ^(k−j)
+        for (k, pk) in p.iter().enumerate().skip(j) {
+            if k > j {
+                binom = binom * k as f64 / (k - j) as f64;
+                mu_pow *= mu;
+            }
+            *o += pk * binom * mu_pow;
+        }
+    }
+    out
 }
 
 fn differentiate(p: &[f64]) -> Vec<f64> {
@@ -71,6 +141,17 @@ impl ActivationFn for Polynomial {
             k31: self.moment(3, 1, cov),
             k13: self.moment(1, 3, cov),
         }
+    }
+    fn moments(&self, gauss: Gauss2) -> Result<Moments> {
+        if gauss.is_centred() {
+            let mut m = self.moments_at(gauss);
+            m.pair = self.pair_moments(gauss.cov);
+            return Ok(m);
+        }
+        Ok(self.moments_at(gauss))
+    }
+    fn unit_moments(&self, mean: f64, var: f64) -> Result<UnitMoments> {
+        Ok(self.unit_moments_at(mean, var))
     }
     fn polynomial_degree(&self) -> Option<usize> {
         Some(self.derivs[0].len() - 1)

@@ -1,7 +1,8 @@
 //! `g(x) = x + ε x²` (paper Section 4.1).
 
-use super::{ActivationFn, PairMoments};
+use super::{ActivationFn, Gauss2, Moments, PairMoments, Polynomial, UnitMoments};
 use crate::gaussian::Cov2;
+use crate::Result;
 
 /// The quadratic activation. Closed forms (corrected paper Eqs. 11–13: the ε² terms of the
 /// W1 blocks carry the factors `W2m W2p` and `W2m` that the printed equations drop):
@@ -33,6 +34,17 @@ impl ActivationFn for Quadratic {
             k31: 0.0,
             k13: 0.0,
         }
+    }
+    /// The closed form above without biases; the exact polynomial moments otherwise.
+    fn moments(&self, gauss: Gauss2) -> Result<Moments> {
+        let mut m = Polynomial::new(vec![0.0, 1.0, self.epsilon]).moments_at(gauss);
+        if gauss.is_centred() {
+            m.pair = self.pair_moments(gauss.cov);
+        }
+        Ok(m)
+    }
+    fn unit_moments(&self, mean: f64, var: f64) -> Result<UnitMoments> {
+        Ok(Polynomial::new(vec![0.0, 1.0, self.epsilon]).unit_moments_at(mean, var))
     }
     fn polynomial_degree(&self) -> Option<usize> {
         Some(if self.epsilon == 0.0 { 1 } else { 2 })

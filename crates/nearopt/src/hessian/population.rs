@@ -1,8 +1,8 @@
 //! The exact population Hessian at the optimum (student = teacher, `x ~ N(0, I)`).
 
 use super::{check_dense_fits, DenseMatrix, HessianOperator};
-use crate::activation::PairMoments;
-use crate::gaussian::{dot, Cov2};
+use crate::activation::{Gauss2, Moments, PairMoments, UnitMoments};
+use crate::gaussian::dot;
 use crate::layout::ParamLayout;
 use crate::network::Network;
 use crate::Result;
@@ -25,7 +25,16 @@ const SEQUENTIAL_ASSEMBLY_BELOW: usize = 1000;
 /// ```
 ///
 /// For linear `g` this is paper Eqs. 8–10; for quadratic `g` the corrected Eqs. 11–13; for erf
-/// Eqs. 16–18.
+/// Eqs. 16–18. With biases (`z_m = w_m·x + b1[m]`, non-centred; `docs/biases.md`) the moments
+/// are those of the non-centred pairs and the bias rows are
+///
+/// ```text
+/// H[(m,n), b1_p] = a_m a_p [w_mn K21(m,p) + w_pn K12(m,p)]     H[(m,n), b2] = a_m w_mn m2(m)
+/// H[W2_k, b1_p]  = a_p K01(k,p)                                  H[W2_k, b2]  = m0(k)
+/// H[b1_k, b1_p]  = a_k a_p K11(k,p)     H[b1_k, b2] = a_k m1(k)     H[b2, b2] = 1
+/// ```
+///
+/// with `m0, m1, m2 = E[g(z)], E[g'(z)], E[g''(z)]` of one unit ([`UnitMoments`]).
 #[derive(Clone, Debug)]
 pub struct PopulationHessian {
     layout: ParamLayout,
@@ -35,6 +44,10 @@ pub struct PopulationHessian {
     a: Vec<f64>,
     /// `moments[m * nh + p]`: the pair `(z_m, z_p)`.
     moments: Vec<PairMoments>,
+    /// `[K10, K01, K21, K12]` per pair (only with `b1`).
+    bias_moments: Vec<[f64; 4]>,
+    /// Per unit (only with `b2`).
+    units: Vec<UnitMoments>,
     /// Why the moments could not be computed (then [`PopulationHessian::dense`] refuses).
     failure: Option<String>,
 }
@@ -54,47 +67,73 @@ impl PopulationHessian {
     /// Should the moments fail (see [`PopulationHessian::try_at_optimum`]), [`Self::dense`]
     /// returns that error; prefer `try_at_optimum` before matrix-free products.
     pub fn at_optimum(net: &Network) -> Self {
-        if net.layout().has_biases() {
-            return PopulationHessian {
-                layout: net.layout(),
-                ni: net.ni(),
-                nh: net.nh(),
-                w1: net.w1().to_vec(),
-                a: net.w2().to_vec(),
-                moments: vec![PairMoments::default(); net.nh() * net.nh()],
-                failure: Some(
-                    "the exact population Hessian with biases is not implemented yet".into(),
-                ),
-            };
-        }
-        let (ni, nh) = (net.ni(), net.nh());
+        let (ni, nh, layout) = (net.ni(), net.nh(), net.layout());
         let g = net.activation().function();
         let g = g.as_ref();
+        let mut failure = None;
+        if let Some(m) = (0..nh).find(|&m| !dot(net.w1_row(m), net.w1_row(m)).is_finite()) {
+            failure = Some(format!(
+                "|w_{m}|² (row {m} of W1) overflows: the pre-activation variance is not finite"
+            ));
+        }
         // Upper triangle in parallel, then mirrored.
-        let upper: Vec<Vec<PairMoments>> = (0..nh)
-            .into_par_iter()
-            .map(|m| {
-                (m..nh)
-                    .map(|p| g.pair_moments(Cov2::of(net.w1_row(m), net.w1_row(p))))
-                    .collect()
-            })
-            .collect();
+        let upper: Vec<Vec<std::result::Result<Moments, String>>> = if failure.is_none() {
+            (0..nh)
+                .into_par_iter()
+                .map(|m| (m..nh).map(|p| pair(g, net, m, p)).collect())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut moments = vec![PairMoments::default(); nh * nh];
+        let mut bias_moments = vec![[0.0; 4]; if layout.has_b1 { nh * nh } else { 0 }];
         for (m, row) in upper.into_iter().enumerate() {
             for (off, k) in row.into_iter().enumerate() {
                 let p = m + off;
-                moments[m * nh + p] = k;
-                moments[p * nh + m] = k.swapped();
+                match k {
+                    Ok(k) => {
+                        moments[m * nh + p] = k.pair;
+                        moments[p * nh + m] = k.pair.swapped();
+                        if layout.has_b1 {
+                            bias_moments[m * nh + p] = [k.k10, k.k01, k.k21, k.k12];
+                            bias_moments[p * nh + m] = [k.k01, k.k10, k.k12, k.k21];
+                        }
+                    }
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        let mut units = Vec::new();
+        if layout.has_b2 && failure.is_none() {
+            for m in 0..nh {
+                let w = net.w1_row(m);
+                match g.unit_moments(net.hidden_bias(m), dot(w, w)) {
+                    Ok(u) if [u.m0, u.m1, u.m2].iter().all(|v| v.is_finite()) => units.push(u),
+                    Ok(_) => {
+                        failure = Some(format!(
+                            "E[g(z)], E[g'(z)] or E[g''(z)] of hidden unit {m} is not finite (overflow)"
+                        ));
+                        break;
+                    }
+                    Err(e) => {
+                        failure = Some(format!("hidden unit {m}: {e}"));
+                        break;
+                    }
+                }
             }
         }
         PopulationHessian {
-            layout: ParamLayout::new(ni, nh),
+            layout,
             ni,
             nh,
             w1: net.w1().to_vec(),
             a: net.w2().to_vec(),
             moments,
-            failure: None,
+            bias_moments,
+            units,
+            failure,
         }
     }
 
@@ -135,7 +174,55 @@ impl PopulationHessian {
                 let km = self.moments(m, k);
                 row[l.w2(k)] = self.a[m] * (u[n] * km.k20 + self.row(k)[n] * km.k11);
             }
+            if l.has_b1 {
+                for p in 0..nh {
+                    let [_, _, k21, k12] = self.bias_moments[m * nh + p];
+                    row[l.b1_all().start + p] =
+                        self.a[m] * self.a[p] * (u[n] * k21 + self.row(p)[n] * k12);
+                }
+            }
+            if let Some(i) = l.b2() {
+                row[i] = self.a[m] * u[n] * self.units[m].m2;
+            }
         }
+    }
+
+    /// Writes row `b1[k]` (length `D`).
+    fn fill_b1_row(&self, k: usize, row: &mut [f64]) {
+        let (nh, l) = (self.nh, self.layout);
+        let ak = self.a[k];
+        let wk = self.row(k);
+        for m in 0..nh {
+            // H[b1_k, (m,n)] = a_k a_m [w_mn K21(m,k) + w_kn K12(m,k)]
+            let [_, _, k21, k12] = self.bias_moments[m * nh + k];
+            let s = ak * self.a[m];
+            for ((r, umn), wkn) in row[l.w1_row(m)].iter_mut().zip(self.row(m)).zip(wk) {
+                *r = s * (umn * k21 + wkn * k12);
+            }
+            // H[b1_k, W2_m] = a_k K01(m,k) = a_k E[g(z_m) g'(z_k)]
+            row[l.w2(m)] = ak * self.bias_moments[m * nh + k][1];
+            row[l.b1_all().start + m] = ak * self.a[m] * self.moments(k, m).k11;
+        }
+        if let Some(i) = l.b2() {
+            row[i] = ak * self.units[k].m1;
+        }
+    }
+
+    /// Writes row `b2` (length `D`).
+    fn fill_b2_row(&self, row: &mut [f64]) {
+        let (nh, l) = (self.nh, self.layout);
+        for m in 0..nh {
+            let u = &self.units[m];
+            let s = self.a[m] * u.m2;
+            for (r, umn) in row[l.w1_row(m)].iter_mut().zip(self.row(m)) {
+                *r = s * umn;
+            }
+            row[l.w2(m)] = u.m0;
+            if let Some(i) = l.b1(m) {
+                row[i] = self.a[m] * u.m1;
+            }
+        }
+        row[l.dim() - 1] = 1.0;
     }
 
     /// Writes row `W2[k]` (length `D`).
@@ -153,6 +240,36 @@ impl PopulationHessian {
         for j in 0..nh {
             row[l.w2(j)] = self.moments(k, j).k00;
         }
+        if l.has_b1 {
+            for p in 0..nh {
+                row[l.b1_all().start + p] = self.a[p] * self.bias_moments[k * nh + p][1];
+            }
+        }
+        if let Some(i) = l.b2() {
+            row[i] = self.units[k].m0;
+        }
+    }
+
+    /// Fills the bias rows (after W2) and checks that no entry overflowed.
+    fn finish(&self, data: &mut [f64]) -> Result<()> {
+        let (l, d) = (self.layout, self.layout.dim());
+        let bias_rows = &mut data[l.b1_all().start * d..];
+        for (k, row) in bias_rows.chunks_mut(d).enumerate() {
+            if l.has_b1 && k < self.nh {
+                self.fill_b1_row(k, row);
+            } else {
+                self.fill_b2_row(row);
+            }
+        }
+        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+            return Err(crate::Error::Numerical(format!(
+                "population Hessian entry ({}, {}) is not finite: the product of weights and \
+                 moments overflows",
+                l.describe(i / d),
+                l.describe(i % d)
+            )));
+        }
+        Ok(())
     }
 
     /// The dense `D × D` matrix, assembled in parallel in `O(D²)`; refuses (with the size it
@@ -165,7 +282,8 @@ impl PopulationHessian {
         }
         check_dense_fits(d, d, "population Hessian")?;
         let mut data = vec![0.0; d * d];
-        let (w1_part, w2_part) = data.split_at_mut(l.w2_all().start * d);
+        let (w1_part, rest) = data.split_at_mut(l.w2_all().start * d);
+        let w2_part = &mut rest[..self.nh * d];
         if d < SEQUENTIAL_ASSEMBLY_BELOW {
             // Small matrices: filling takes microseconds, less than waking the pool's threads.
             for (m, chunk) in w1_part.chunks_mut(ni * d).enumerate() {
@@ -174,6 +292,7 @@ impl PopulationHessian {
             for (k, row) in w2_part.chunks_mut(d).enumerate() {
                 self.fill_w2_row(k, row);
             }
+            self.finish(&mut data)?;
             return Ok(DenseMatrix::from_row_major(d, d, data));
         }
         rayon::join(
@@ -190,8 +309,38 @@ impl PopulationHessian {
                     .for_each(|(k, row)| self.fill_w2_row(k, row))
             },
         );
+        self.finish(&mut data)?;
         Ok(DenseMatrix::from_row_major(d, d, data))
     }
+}
+
+/// The moments of hidden units `m` and `p`, or a message naming them and the quantity that
+/// failed or overflowed.
+fn pair(
+    g: &dyn crate::activation::ActivationFn,
+    net: &Network,
+    m: usize,
+    p: usize,
+) -> std::result::Result<Moments, String> {
+    let gauss = Gauss2::of(
+        net.w1_row(m),
+        net.hidden_bias(m),
+        net.w1_row(p),
+        net.hidden_bias(p),
+    );
+    let k = g
+        .moments(gauss)
+        .map_err(|e| format!("hidden units {m} and {p}: {e}"))?;
+    if let Some(i) = k.components().iter().position(|v| !v.is_finite()) {
+        return Err(format!(
+            "the pair moment {} of hidden units {m} and {p} is not finite (|w_{m}|² = {:e}, \
+             |w_{p}|² = {:e}): overflow",
+            Moments::component_name(i),
+            gauss.cov.q1,
+            gauss.cov.q2
+        ));
+    }
+    Ok(k)
 }
 
 impl HessianOperator for PopulationHessian {
@@ -203,6 +352,22 @@ impl HessianOperator for PopulationHessian {
     /// W2-part), `(Hv)_m = Σ_p a_m a_p [K11 V_p + K31 w_m G_mp + K22 (w_m G_pp + w_p G_mp) + K13 w_p G_pp]
     /// + a_m Σ_k b_k (w_m K20(m,k) + w_k K11(m,k))` and `(Hv)_k = Σ_m a_m (K20(m,k) G_mm + K11(m,k) G_km) + Σ_j K00(k,j) b_j`.
     fn matvec(&self, v: &[f64], out: &mut [f64]) {
+        if !self.layout.has_biases() {
+            return self.matvec_weights(v, out);
+        }
+        let wdim = self.layout.b1_all().start;
+        self.matvec_weights(&v[..wdim], &mut out[..wdim]);
+        self.add_bias_products(v, out);
+    }
+
+    fn to_dense(&self) -> Result<DenseMatrix> {
+        self.dense()
+    }
+}
+
+impl PopulationHessian {
+    /// The product restricted to the weights (`v`, `out` of length `Nh·Ni + Nh`).
+    fn matvec_weights(&self, v: &[f64], out: &mut [f64]) {
         let (ni, nh, l) = (self.ni, self.nh, self.layout);
         let (vw1, b) = v.split_at(l.w2_all().start);
         // G[m][p] = w_m · V_p
@@ -245,7 +410,45 @@ impl HessianOperator for PopulationHessian {
         });
     }
 
-    fn to_dense(&self) -> Result<DenseMatrix> {
-        self.dense()
+    /// Adds the bias rows and columns to a product whose weight part is done (`O(Nh² Ni)`).
+    fn add_bias_products(&self, v: &[f64], out: &mut [f64]) {
+        let (nh, l) = (self.nh, self.layout);
+        let c: Vec<f64> = l.b1_all().map(|i| v[i]).collect();
+        let d = l.b2().map_or(0.0, |i| v[i]);
+        for m in 0..nh {
+            let am = self.a[m];
+            // Column b1_p and b2 of the W1 rows of unit m: coefficients of w_m and of w_p.
+            let mut cm = if l.has_b2 {
+                am * d * self.units[m].m2
+            } else {
+                0.0
+            };
+            let mut w2_extra = if l.has_b2 { self.units[m].m0 * d } else { 0.0 };
+            for (p, cp) in c.iter().enumerate() {
+                let [_, k01, k21, k12] = self.bias_moments[m * nh + p];
+                let s = am * self.a[p] * cp;
+                cm += s * k21;
+                let cpw = s * k12;
+                for (o, wq) in out[l.w1_row(m)].iter_mut().zip(self.row(p)) {
+                    *o += cpw * wq;
+                }
+                w2_extra += self.a[p] * k01 * cp;
+            }
+            for (o, wq) in out[l.w1_row(m)].iter_mut().zip(self.row(m)) {
+                *o += cm * wq;
+            }
+            out[l.w2(m)] += w2_extra;
+        }
+        let mut row = vec![0.0; l.dim()];
+        if l.has_b1 {
+            for k in 0..nh {
+                self.fill_b1_row(k, &mut row);
+                out[l.b1_all().start + k] = dot(&row, v);
+            }
+        }
+        if let Some(i) = l.b2() {
+            self.fill_b2_row(&mut row);
+            out[i] = dot(&row, v);
+        }
     }
 }
