@@ -146,6 +146,13 @@ pub fn html(config: &Value, claims: &[Claim], figures: &[Figure], elapsed_s: f64
         count(Verdict::Inconclusive)
     ));
     h.push_str(
+        "<p>A value from random draws is shown with its Monte Carlo standard error (bootstrap over \
+         teachers, or the binomial error of a fraction) and is decided only beyond 3 standard errors \
+         either side of its threshold (a false verdict at most 0.13% per claim for a Gaussian \
+         estimate); otherwise it is <i>inconclusive</i> and the note says how many times the draws \
+         would decide it (docs/report.md).</p>\n",
+    );
+    h.push_str(
         "<h2>Claims</h2>\n<table><tr><th>id</th><th>claim</th><th>paper</th><th>measured</th>\
          <th>verdict</th><th>note</th></tr>\n",
     );
