@@ -18,6 +18,7 @@ mod hessian;
 mod network;
 mod reproduce;
 mod spectrum;
+mod theory;
 mod train;
 
 /// The CLI's file helpers (network files read through the size cap, atomic writes), compiled
@@ -168,6 +169,7 @@ fn _nearopt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     hessian::register(m)?;
     spectrum::register(m)?;
     train::register(m)?;
+    theory::register(m)?;
     reproduce::register(m)?;
     Ok(())
 }
