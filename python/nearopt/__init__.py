@@ -12,6 +12,7 @@ Rust library ``nearopt`` (the same code as the ``nearopt`` command line), with t
 - :func:`sampled_hessian`, :func:`jacobian`, :func:`ntk_gram`, :func:`inputs`: estimates from
   Gaussian samples at any student (Eqs. 3–5);
 - :func:`spectrum`: ``nearopt spectrum --json`` as a dict;
+- :func:`linear_spectrum_density`: the linear network's eigenvalue law (Section 3.1, Fig. 2);
 - :func:`train`: training runs against Eq. 7 (``nearopt train``);
 - :func:`reproduce`: the paper's report (``nearopt reproduce``).
 
@@ -36,6 +37,7 @@ from ._nearopt import (
     hessian,
     inputs,
     jacobian,
+    linear_spectrum_density,
     ntk_gram,
     reproduce,
     sampled_hessian,
@@ -52,6 +54,7 @@ __all__ = [
     "hessian_operator",
     "inputs",
     "jacobian",
+    "linear_spectrum_density",
     "ntk_gram",
     "reproduce",
     "sampled_hessian",

@@ -134,7 +134,7 @@ def test_jacobian_gram_and_inputs_agree_with_numpy(teachers):
 def test_sampled_hessian_converges_to_the_population_hessian(teachers):
     # Monte Carlo: entries of JᵀJ/n have standard error ≤ sd(J_a J_b)/√n; 6 standard errors.
     t = teachers["erf"]
-    n = 20000
+    n = 4000
     j = nearopt.jacobian(t, n, 11)
     prods = j[:, :, None] * j[:, None, :]
     se = prods.std(axis=0) / math.sqrt(n)

@@ -18,6 +18,7 @@ mod hessian;
 mod network;
 mod reproduce;
 mod spectrum;
+mod theory;
 mod train;
 
 /// The CLI's file helpers (network files read through the size cap, atomic writes): the same
@@ -166,6 +167,7 @@ fn _nearopt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     hessian::register(m)?;
     spectrum::register(m)?;
     train::register(m)?;
+    theory::register(m)?;
     reproduce::register(m)?;
     Ok(())
 }
