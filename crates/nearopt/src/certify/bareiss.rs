@@ -7,7 +7,7 @@
 //! `b`-bit input entries.
 
 use num_bigint::BigInt;
-use num_traits::{Signed, Zero};
+use num_traits::{Signed, ToPrimitive, Zero};
 use rayon::prelude::*;
 
 /// Exact rank of `a` (rows of equal length) over ℚ, by Bareiss elimination with pivot search.
@@ -39,6 +39,65 @@ pub fn rank(mut a: Vec<Vec<BigInt>>) -> usize {
             row[col] = BigInt::zero();
         });
         prev = pk;
+        r += 1;
+    }
+    r
+}
+
+/// The prime `2^61 − 1` used by [`rank_mod_p`].
+pub const MERSENNE_61: u64 = (1 << 61) - 1;
+
+/// Rank of `a` reduced modulo the prime `p < 2^63` (Gaussian elimination in `u128`). Every
+/// minor that is nonzero mod `p` is nonzero over ℤ, so this is a proven **lower bound** on the
+/// rank over ℚ; when it equals `min(rows, cols)` it is the rank.
+pub fn rank_mod_p(a: &[Vec<BigInt>], p: u64) -> usize {
+    let pb = BigInt::from(p);
+    let mut m: Vec<Vec<u64>> = a
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|v| {
+                    let r = ((v % &pb) + &pb) % &pb;
+                    r.to_u64().expect("reduced below p")
+                })
+                .collect()
+        })
+        .collect();
+    let rows = m.len();
+    let cols = m.first().map_or(0, |r| r.len());
+    let mulmod = |x: u64, y: u64| ((x as u128 * y as u128) % p as u128) as u64;
+    let inv = |x: u64| {
+        // Fermat: x^(p−2).
+        let (mut b, mut e, mut r) = (x, p - 2, 1u64);
+        while e > 0 {
+            if e & 1 == 1 {
+                r = mulmod(r, b);
+            }
+            b = mulmod(b, b);
+            e >>= 1;
+        }
+        r
+    };
+    let mut r = 0;
+    for col in 0..cols {
+        if r == rows {
+            break;
+        }
+        let Some(piv) = (r..rows).find(|&i| m[i][col] != 0) else {
+            continue;
+        };
+        m.swap(r, piv);
+        let f = inv(m[r][col]);
+        let pivot_row: Vec<u64> = m[r].iter().map(|&v| mulmod(v, f)).collect();
+        for row in m.iter_mut().skip(r + 1) {
+            let c = row[col];
+            if c == 0 {
+                continue;
+            }
+            for (x, &y) in row.iter_mut().zip(&pivot_row).skip(col) {
+                *x = (*x + p - mulmod(c, y)) % p;
+            }
+        }
         r += 1;
     }
     r
@@ -110,7 +169,16 @@ mod tests {
             vec![big.clone(), big.clone() + 1],
             vec![big.clone(), big.clone()],
         ];
-        assert_eq!(rank(a), 2);
+        assert_eq!(rank(a.clone()), 2);
+        // Modulo p the same matrix is rank 2 too; a multiple of p collapses (lower bound only).
+        assert_eq!(rank_mod_p(&a, MERSENNE_61), 2);
+        let p = BigInt::from(MERSENNE_61);
+        let b = vec![
+            vec![p.clone(), BigInt::from(0)],
+            vec![BigInt::from(0), BigInt::from(3)],
+        ];
+        assert_eq!(rank_mod_p(&b, MERSENNE_61), 1);
+        assert_eq!(rank(b), 2);
     }
 
     #[test]

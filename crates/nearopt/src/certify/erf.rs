@@ -200,6 +200,37 @@ fn midpoint_and_radius(h: &[Interval]) -> (Vec<BigInt>, BigInt) {
     (mid, rho)
 }
 
+/// A proven lower bound on `λ_r(H)` (`r = count`), by bisection on the exponent `j` of
+/// `μ = ρ·2^j` at `bits` (64 more than the certifying precision, so that `ρ` is far below `λ_r`
+/// and the bracket is within a factor of about 2). `None` if the count at `ρ` is not `count`.
+fn bracket_smallest(net: &Network, d: usize, count: usize, bits: u32) -> Result<Option<f64>> {
+    let h = interval_hessian(net, bits);
+    let (mid, rho) = midpoint_and_radius(&h);
+    let base = if rho.is_zero() {
+        BigInt::from(1)
+    } else {
+        rho.clone()
+    };
+    if count_above(&mid, d, &base)?.0 != count {
+        return Ok(None);
+    }
+    // Largest j with #{λ(M) > ρ·2^j} = count: then λ_r(H') > ρ(2^j − 1).
+    let trace: BigInt = (0..d).map(|i| &mid[i * d + i]).sum();
+    let top = (trace.bits() as i64 - base.bits() as i64 + 2).max(1) as u32;
+    let (mut lo, mut hi) = (0u32, top);
+    while lo < hi {
+        let j = (lo + hi).div_ceil(2);
+        let (c, _) = count_above(&mid, d, &(&base << j as usize))?;
+        if c == count {
+            lo = j;
+        } else {
+            hi = j - 1;
+        }
+    }
+    let bound = (&base << lo as usize) - &rho;
+    Ok(Some(to_h_units(&bound, bits) * (1.0 - 1e-12)))
+}
+
 /// Tries precisions `start_bits, 2·start_bits, …` up to `max_bits` until `proven positive =
 /// rank_upper`. With `bound_kept`, a certified run also brackets `λ_r` by bisection on the
 /// exponent of `μ` (about `log₂ p` more inertia counts).
@@ -236,26 +267,7 @@ pub fn certify(
         let dropped = to_h_units(&(&mu + &rho), bits) * (1.0 + 1e-12);
         let mut kept = None;
         if count == rank_upper && count > 0 && bound_kept {
-            // Largest j with #{λ(M) > ρ·2^j} = count: then λ_r(H') > ρ(2^j − 1).
-            let trace: BigInt = (0..d).map(|i| &mid[i * d + i]).sum();
-            let top = (trace.bits() as i64 - rho.bits() as i64 + 2).max(1) as u32;
-            let (mut lo, mut hi) = (0u32, top);
-            let base = if rho.is_zero() {
-                BigInt::from(1)
-            } else {
-                rho.clone()
-            };
-            while lo < hi {
-                let j = (lo + hi).div_ceil(2);
-                let (c, _) = count_above(&mid, d, &(&base << j as usize))?;
-                if c == count {
-                    lo = j;
-                } else {
-                    hi = j - 1;
-                }
-            }
-            let bound = (&base << lo as usize) - &rho;
-            kept = Some(to_h_units(&bound, bits) * (1.0 - 1e-12));
+            kept = bracket_smallest(net, d, count, bits + 64)?;
         }
         return Ok(ErfCertificate {
             rank_lower: count,

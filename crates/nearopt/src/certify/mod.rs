@@ -162,8 +162,9 @@ pub fn certified_rank(net: &Network, opts: &RankOptions) -> Result<RankCertifica
             monomials: Some(m),
             note: format!(
                 "exact: rank of the {d} × {m} rational coefficient matrix of the Jacobian's \
-                 components in the monomial basis (H = C G Cᵀ with G positive definite), Bareiss \
-                 elimination over the integers"
+                 components in the monomial basis (H = C G Cᵀ with G positive definite): the rank \
+                 modulo the prime 2^61 − 1 where it reaches min(D, M), else Bareiss elimination \
+                 over the integers"
             ),
             ..base
         });
