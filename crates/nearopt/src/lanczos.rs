@@ -203,32 +203,39 @@ fn project(q: &[f64], n: usize, d: usize, w: &[f64], k: usize, coef: &mut [f64])
     }
 }
 
-/// `W −= Q coef` (shapes as in [`project`]), by row chunks.
+/// A pointer that may cross threads (row chunks of one buffer, disjoint by construction).
+#[derive(Clone, Copy)]
+struct SharedMut(*mut f64);
+// SAFETY: used only in `subtract`, where each task writes a disjoint set of rows.
+unsafe impl Send for SharedMut {}
+unsafe impl Sync for SharedMut {}
+
+impl SharedMut {
+    /// The pointer (a method, so that closures capture the whole `SharedMut`).
+    fn get(&self) -> *mut f64 {
+        self.0
+    }
+}
+
+/// `W −= Q coef` (shapes as in [`project`]), one GEMM per fixed row chunk (so `Q` is read
+/// once for all `k` columns).
 fn subtract(q: &[f64], n: usize, d: usize, coef: &[f64], w: &mut [f64], k: usize) {
     if n == 0 || k == 0 {
         return;
     }
+    assert!(w.len() >= k * d && q.len() >= n * d && coef.len() >= n * k);
     let cm = MatRef::from_column_major_slice(&coef[..n * k], n, k);
-    // Rows of one column are contiguous, so chunk each column separately.
-    for j in 0..k {
-        let cj = cm.subcols(j, 1);
-        w[j * d..(j + 1) * d]
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(c, wc)| {
-                let r0 = c * CHUNK;
-                let rows = wc.len();
-                let qc = MatRef::from_column_major_slice_with_stride(&q[r0..], rows, n, d);
-                matmul(
-                    MatMut::from_column_major_slice_mut(wc, rows, 1),
-                    Accum::Add,
-                    qc,
-                    cj,
-                    -1.0,
-                    Par::Seq,
-                );
-            });
-    }
+    let base = SharedMut(w.as_mut_ptr());
+    (0..d.div_ceil(CHUNK)).into_par_iter().for_each(|c| {
+        let r0 = c * CHUNK;
+        let rows = CHUNK.min(d - r0);
+        let qc = MatRef::from_column_major_slice_with_stride(&q[r0..], rows, n, d);
+        // SAFETY: rows r0..r0+rows of the k columns (column stride d) lie inside `w`
+        // (checked above) and no other task touches these rows; `w` is borrowed mutably for
+        // the whole call.
+        let wc = unsafe { MatMut::from_raw_parts_mut(base.get().add(r0), rows, k, 1, d as isize) };
+        matmul(wc, Accum::Add, qc, cm, -1.0, Par::Seq);
+    });
 }
 
 /// `‖x‖` summed in fixed chunks.
@@ -419,6 +426,9 @@ pub struct TopOptions {
     pub tol: f64,
     /// Seed of the random start block and restarts (streams `2³² + i`).
     pub seed: u64,
+    /// Stop after this many operator applications (thick restarts keep the basis within
+    /// `max_basis`, so this bounds the work).
+    pub max_products: usize,
 }
 
 /// The largest eigenvalues of a symmetric operator with rigorous residual bounds.
@@ -441,6 +451,8 @@ pub struct TopEigenpairs {
     pub products: usize,
     /// Columns dropped on breakdown and replaced by random vectors.
     pub restarts: usize,
+    /// Thick restarts (basis compressed to the leading Ritz vectors when full).
+    pub thick_restarts: usize,
     /// The basis spans the whole space (the values are then exact to rounding).
     pub exhausted: bool,
 }
@@ -509,6 +521,7 @@ pub fn top_eigenpairs(
     }
     let mut scale = 0.0f64;
     let mut products = 0usize;
+    let mut thick_restarts = 0usize;
     let mut start = 0usize;
     let mut image = Vec::new();
     loop {
@@ -605,7 +618,15 @@ pub fn top_eigenpairs(
             .map(|(&i, r)| exhausted || *r <= opts.tol * sp.eigenvalues[i].abs() + floor)
             .collect();
         let done = want == opts.count && converged.iter().all(|c| *c);
-        if done || exhausted || n_new == n_old {
+        let keep = (opts.count + 2 * b).min(n_old.saturating_sub(1));
+        let can_restart = keep >= opts.count && keep + (n_new - n_old) + b <= nmax;
+        let full = n_new + b > nmax;
+        if done
+            || exhausted
+            || n_new == n_old
+            || products + b > opts.max_products
+            || (full && !can_restart)
+        {
             return Ok(finish(
                 &sp.eigenvalues,
                 &idxs,
@@ -614,8 +635,49 @@ pub fn top_eigenpairs(
                 n_old,
                 products,
                 restarts,
+                thick_restarts,
                 exhausted,
             ));
+        }
+        if full {
+            // Thick restart (Wu–Simon): keep the `keep` largest Ritz vectors Y = Q S and the
+            // next block; T becomes diag(θ) coupled to the next block by R s, and the
+            // residual terms of the old basis fold into one bound per kept vector.
+            let nb = n_new - n_old;
+            let sel: Vec<usize> = (0..keep).map(|r| n_old - 1 - r).collect();
+            let mut smat = vec![0.0; n_old * keep];
+            for (r, &idx) in sel.iter().enumerate() {
+                for c in 0..n_old {
+                    smat[r * n_old + c] = s.get(c, idx);
+                }
+            }
+            rotate_basis(&mut q, d, n_old, &smat, keep);
+            q.copy_within(n_old * d..n_new * d, keep * d);
+            q.truncate((keep + nb) * d);
+            let mut t_new = vec![0.0; nmax * nmax];
+            let mut dropped_new = Vec::with_capacity(keep);
+            for (r, &idx) in sel.iter().enumerate() {
+                t_new[r * nmax + r] = sp.eigenvalues[idx];
+                for i in 0..nb {
+                    let mut v = 0.0;
+                    for c in start..n_old {
+                        v += s.get(c, idx) * t[c * nmax + n_old + i];
+                    }
+                    t_new[r * nmax + keep + i] = v;
+                }
+                let mut e = asym;
+                for &(c, delta) in &dropped {
+                    e += delta * s.get(c, idx).abs();
+                }
+                if e > 0.0 {
+                    dropped_new.push((r, e));
+                }
+            }
+            t = t_new;
+            dropped = dropped_new;
+            start = keep;
+            thick_restarts += 1;
+            continue;
         }
         start = n_old;
     }
@@ -634,6 +696,7 @@ fn finish(
     basis_size: usize,
     products: usize,
     restarts: usize,
+    thick_restarts: usize,
     exhausted: bool,
 ) -> TopEigenpairs {
     let values: Vec<f64> = idxs.iter().map(|&i| ritz[i]).collect();
@@ -667,8 +730,42 @@ fn finish(
         basis_size,
         products,
         restarts,
+        thick_restarts,
         exhausted,
     }
+}
+
+/// `Q[:, 0..m] = Q[:, 0..n] S` in place (`S` column-major `n × m`, `m ≤ n`), by fixed row
+/// chunks: each chunk's rows are independent of the others.
+fn rotate_basis(q: &mut [f64], d: usize, n: usize, smat: &[f64], m: usize) {
+    assert!(q.len() >= n * d && smat.len() >= n * m && m <= n);
+    let sm = MatRef::from_column_major_slice(&smat[..n * m], n, m);
+    let base = SharedMut(q.as_mut_ptr());
+    (0..d.div_ceil(CHUNK)).into_par_iter().for_each(|c| {
+        let r0 = c * CHUNK;
+        let rows = CHUNK.min(d - r0);
+        let mut tmp = vec![0.0; rows * m];
+        {
+            // SAFETY: this task alone reads and writes rows r0..r0+rows of the n columns
+            // (column stride d), which lie inside `q` (checked above).
+            let qc = unsafe {
+                MatRef::from_raw_parts(base.get().add(r0) as *const f64, rows, n, 1, d as isize)
+            };
+            matmul(
+                MatMut::from_column_major_slice_mut(&mut tmp, rows, m),
+                Accum::Replace,
+                qc,
+                sm,
+                1.0,
+                Par::Seq,
+            );
+        }
+        for j in 0..m {
+            // SAFETY: as above; the read view is dropped.
+            let col = unsafe { std::slice::from_raw_parts_mut(base.get().add(j * d + r0), rows) };
+            col.copy_from_slice(&tmp[j * rows..(j + 1) * rows]);
+        }
+    });
 }
 #[cfg(test)]
 mod tests {

@@ -74,7 +74,7 @@ fn exact_moments_equal_dense_traces() {
     }
 }
 
-fn check_top(n: &Network, count: usize, block: usize) {
+fn check_top(n: &Network, count: usize, block: usize, max_basis: usize) -> usize {
     let ev = dense_eigenvalues(n);
     let op = BatchedPopulationHessian::at_optimum(n);
     let top = top_eigenpairs(
@@ -82,9 +82,10 @@ fn check_top(n: &Network, count: usize, block: usize) {
         &TopOptions {
             count,
             block,
-            max_basis: 300,
+            max_basis,
             tol: 1e-11,
             seed: 3,
+            max_products: 3000,
         },
         &|_| {},
     )
@@ -111,12 +112,24 @@ fn check_top(n: &Network, count: usize, block: usize) {
         );
         assert!(top.converged[i]);
     }
+    top.thick_restarts
 }
 
 #[test]
 fn top_eigenvalues_match_dense_spectrum() {
-    check_top(&net(Activation::Erf, 30, 30, 7), 20, 4);
-    check_top(&net(Activation::Quadratic { epsilon: 0.5 }, 8, 6, 2), 8, 3);
+    check_top(&net(Activation::Erf, 30, 30, 7), 20, 4, 300);
+    check_top(
+        &net(Activation::Quadratic { epsilon: 0.5 }, 8, 6, 2),
+        8,
+        3,
+        300,
+    );
+}
+
+#[test]
+fn thick_restarts_converge_within_a_small_basis() {
+    let restarts = check_top(&net(Activation::Erf, 30, 30, 7), 10, 4, 40);
+    assert!(restarts > 0, "the basis limit should force thick restarts");
 }
 
 #[test]
@@ -131,7 +144,7 @@ fn top_eigenvalues_restart_on_rank_deficient_operator_with_multiplicities() {
     let a2: f64 = n.w2().iter().map(|a| a * a).sum();
     let mult = ev.iter().filter(|l| (*l - a2).abs() < 1e-9 * a2).count();
     assert_eq!(mult, ni - nh);
-    check_top(&n, ni, 3);
+    check_top(&n, ni, 3, 300);
 }
 
 #[test]

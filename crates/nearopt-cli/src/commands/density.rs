@@ -45,6 +45,9 @@ pub struct Args {
     /// Largest basis of the top-eigenvalue iteration (vectors of length D).
     #[arg(long, default_value_t = 400)]
     max_basis: usize,
+    /// Most operator applications of the top-eigenvalue iteration (with thick restarts).
+    #[arg(long, default_value_t = 4000)]
+    max_top_products: usize,
     /// Seed of the probes and of the top-eigenvalue start block.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -89,6 +92,7 @@ struct Report<'a> {
     top_converged: Vec<bool>,
     top_basis_size: usize,
     top_restarts: usize,
+    top_thick_restarts: usize,
     /// A-posteriori bound on W1 between the SLQ measure and the probes' exact measures.
     w1_quadrature_bound: f64,
     /// Upper end of the spectrum's support used.
@@ -198,6 +202,7 @@ pub fn run(args: Args) -> Result<()> {
         block: args.block,
         top_tol: args.top_tol,
         max_basis: args.max_basis,
+        max_top_products: args.max_top_products,
         seed: args.seed,
         grid_points: args.grid,
         kappa_linear: args.kappa,
@@ -269,6 +274,7 @@ fn report<'a>(
         top_converged: top.map_or(Vec::new(), |t| t.converged.clone()),
         top_basis_size: top.map_or(0, |t| t.basis_size),
         top_restarts: top.map_or(0, |t| t.restarts),
+        top_thick_restarts: top.map_or(0, |t| t.thick_restarts),
         w1_quadrature_bound: est.w1_quadrature_bound,
         upper_bound: est.upper_bound,
         linear: &est.linear,
@@ -318,10 +324,11 @@ fn human(r: &Report) -> String {
     if !r.top_eigenvalues.is_empty() {
         let _ = writeln!(
             s,
-            "top {} eigenvalues (block Lanczos, basis {}, {} restarts):",
+            "top {} eigenvalues (block Lanczos, basis {}, {} restarts on breakdown, {} thick restarts):",
             r.top_eigenvalues.len(),
             r.top_basis_size,
-            r.top_restarts
+            r.top_restarts,
+            r.top_thick_restarts
         );
         for (i, ((v, b), c)) in r
             .top_eigenvalues

@@ -35,8 +35,10 @@ pub struct DensityOptions {
     pub block: usize,
     /// Relative residual tolerance of the top eigenvalues.
     pub top_tol: f64,
-    /// Largest Lanczos basis of the top-eigenvalue iteration.
+    /// Largest Lanczos basis of the top-eigenvalue iteration (thick restarts keep it there).
     pub max_basis: usize,
+    /// Most operator applications of the top-eigenvalue iteration.
+    pub max_top_products: usize,
     /// Seed of the probes (probe `i` from stream `i`) and of the top-eigenvalue start block.
     pub seed: u64,
     /// Points of each smoothed curve.
@@ -60,6 +62,7 @@ impl Default for DensityOptions {
             block: 4,
             top_tol: 1e-10,
             max_basis: 400,
+            max_top_products: 4000,
             seed: 1,
             grid_points: 400,
             kappa_linear: 3.0,
@@ -302,6 +305,7 @@ pub fn estimate_density(
                 max_basis: opts.max_basis,
                 tol: opts.top_tol,
                 seed: opts.seed,
+                max_products: opts.max_top_products,
             },
             &|n| {
                 done.store(n as u64, std::sync::atomic::Ordering::Relaxed);
