@@ -65,7 +65,19 @@ def activation_functions(act):
         return (lambda z: erf(z / math.sqrt(2.0))), (lambda z: s * np.exp(-0.5 * z * z))
     if kind == "tanh":
         return np.tanh, (lambda z: 1.0 / np.cosh(z) ** 2)
-    fail(f"unknown activation kind {kind!r}")
+    # Smooth activations beyond the paper (docs/activations.md); coded here from their formulas.
+    sig = lambda z: 0.5 * (1.0 + np.tanh(0.5 * z))  # noqa: E731 (overflow-free logistic)
+    if kind == "sigmoid":
+        return sig, (lambda z: sig(z) * sig(-z))
+    if kind == "softplus":
+        return (lambda z: np.logaddexp(0.0, z)), sig
+    if kind == "silu":
+        return (lambda z: z * sig(z)), (lambda z: sig(z) * (1.0 + z * sig(-z)))
+    if kind == "gelu":
+        cdf = lambda z: 0.5 * (1.0 + erf(z / math.sqrt(2.0)))  # noqa: E731
+        pdf = lambda z: np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)  # noqa: E731
+        return (lambda z: z * cdf(z)), (lambda z: cdf(z) + z * pdf(z))
+    fail(f"unknown activation kind {kind!r} (the reference has no kinked activations)")
 
 
 def default_nodes(act, w1=None):
@@ -94,11 +106,14 @@ def default_nodes(act, w1=None):
 
 
 TRAP_HALF_WIDTH = 9.0  # phi(9) ~ 1e-18: the truncated tails are negligible
+# Non-polynomial activations: trapezoid rule (sigmoid, softplus, silu have poles at z = i*pi, a
+# wider strip than tanh's i*pi/2, so tanh's step is conservative; gelu is entire).
+SMOOTH = ("tanh", "erf", "sigmoid", "softplus", "silu", "gelu")
 
 
 def rule_1d(act, nodes):
     """Nodes and weights of a 1-D rule for E[f(s)], s ~ N(0, 1)."""
-    if act["kind"] in ("tanh", "erf"):
+    if act["kind"] in SMOOTH:
         x = np.linspace(-TRAP_HALF_WIDTH, TRAP_HALF_WIDTH, nodes)
         w = (x[1] - x[0]) * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
         return x, w
@@ -106,8 +121,12 @@ def rule_1d(act, nodes):
     return x, w / math.sqrt(2.0 * math.pi)
 
 
-def reference_hessian(w1, w2, act, nodes):
-    """Population Hessian E[J J^T] (D x D) by quadrature over the row space of W1."""
+def reference_hessian(w1, w2, act, nodes, b1=None, b2=None):
+    """Population Hessian E[J J^T] (D x D) by quadrature over the row space of W1.
+
+    With biases z = W1 x + b1 (non-centred); theta = W1, W2, then b1 and b2 where present
+    (INTERFACE.md): dy/db1[m] = a_m g'(z_m), dy/db2 = 1. The complement of the row space only
+    enters the W1-W1 block (its part of x has mean zero and is independent of z)."""
     nh, ni = w1.shape
     if nh > 3:
         fail(f"the reference handles Nh <= 3 hidden units, got Nh = {nh}")
@@ -128,20 +147,26 @@ def reference_hessian(w1, w2, act, nodes):
         wts = np.ones(s.shape[1])
         for wg in np.meshgrid(*([w1d] * r), indexing="ij"):
             wts = wts * wg.ravel()
-    d = nh * ni + nh
+    d = nh * ni + nh + (nh if b1 is not None else 0) + (1 if b2 is not None else 0)
     h = np.zeros((d, d))
+    shift = np.zeros(nh) if b1 is None else np.asarray(b1, dtype=float)
     chunk = 200_000
     b = w1 @ q  # Nh x r: z = b s
     for start in range(0, s.shape[1], chunk):
         sc = s[:, start : start + chunk]
         wc = wts[start : start + chunk]
-        z = b @ sc  # Nh x P
+        z = b @ sc + shift[:, None]  # Nh x P
         xs = q @ sc  # Ni x P: the row-space part of x
         g0 = g(z)
         g1 = dg(z) * w2[:, None]  # a_m g'(z_m)
         # Row-space part of J (the W1 block) and the W2 block.
         jw1 = (g1[:, None, :] * xs[None, :, :]).reshape(nh * ni, -1)
-        jac = np.vstack([jw1, g0])  # D x P
+        rows = [jw1, g0]
+        if b1 is not None:
+            rows.append(g1)
+        if b2 is not None:
+            rows.append(np.ones((1, z.shape[1])))
+        jac = np.vstack(rows)  # D x P
         h += (jac * wc) @ jac.T
         # Complement: E[a_m a_p g'(z_m) g'(z_p)] (I - QQ^T)_nq on the W1-W1 block.
         e11 = (g1 * wc) @ g1.T  # Nh x Nh
@@ -172,13 +197,15 @@ def main(argv):
         w1 = np.asarray(net["w1"], dtype=float)
         w2 = np.asarray(net["w2"], dtype=float)
         act = net["activation"]
+        b1 = net.get("b1")
+        b2 = net.get("b2")
     except (KeyError, ValueError, TypeError) as e:
         fail(f"bad network file {args[0]}: {e}")
     if w1.ndim != 2 or w2.ndim != 1 or w1.shape[0] != w2.shape[0] or w1.size == 0:
         fail(f"bad network shapes: w1 {w1.shape}, w2 {w2.shape}")
     if nodes is None:
         nodes = default_nodes(act, w1)
-    h = reference_hessian(w1, w2, act, nodes)
+    h = reference_hessian(w1, w2, act, nodes, b1, b2)
     ev = np.linalg.eigvalsh(h)
     json.dump({"eigenvalues": ev.tolist(), "hessian": h.tolist(), "nodes": nodes}, sys.stdout)
     sys.stdout.write("\n")

@@ -98,8 +98,57 @@ pub fn sample_teacher(
     Network::new(activation, ni, nh, w1, w2)
 }
 
+/// Stream offset of the bias draws: the weights of stream `s` are unchanged when biases are
+/// added, and the biases come from stream `s + BIAS_STREAM_OFFSET` of the same seed.
+pub const BIAS_STREAM_OFFSET: u64 = 1 << 48;
+
+/// `net` with biases drawn from `N(0, std²)`: `b1` (one per hidden unit) when `b1_std` is given,
+/// `b2` when `b2_std` is given, from stream `stream_id + BIAS_STREAM_OFFSET` of `seed` (the
+/// weights are those of [`sample_teacher`] with the same seed and stream).
+pub fn with_sampled_biases(
+    net: Network,
+    b1_std: Option<f64>,
+    b2_std: Option<f64>,
+    seed: u64,
+    stream_id: u64,
+) -> Result<Network> {
+    for (name, s) in [("b1", b1_std), ("b2", b2_std)] {
+        if let Some(s) = s {
+            if !(s.is_finite() && s >= 0.0) {
+                return Err(Error::Invalid(format!(
+                    "the standard deviation of {name} must be finite and ≥ 0, got {s}"
+                )));
+            }
+        }
+    }
+    let mut rng = stream(seed, stream_id.wrapping_add(BIAS_STREAM_OFFSET));
+    let b1 = b1_std.map(|s| {
+        (0..net.nh())
+            .map(|_| s * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng))
+            .collect()
+    });
+    let b2 = b2_std
+        .map(|s| s * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng));
+    net.with_biases(b1, b2)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn biases_leave_the_weights_unchanged() {
+        let plain =
+            sample_teacher(Activation::Erf, 3, 4, WeightDistribution::Normal, 5, 1).unwrap();
+        let biased = with_sampled_biases(plain.clone(), Some(0.5), Some(1.0), 5, 1).unwrap();
+        assert_eq!(biased.w1(), plain.w1());
+        assert_eq!(biased.w2(), plain.w2());
+        assert_eq!(biased.b1().unwrap().len(), 4);
+        assert!(biased.b2().is_some());
+        assert_eq!(biased.dim(), plain.dim() + 5);
+        let b1_only = with_sampled_biases(plain.clone(), Some(0.5), None, 5, 1).unwrap();
+        assert_eq!(b1_only.b1(), biased.b1());
+        assert!(with_sampled_biases(plain, Some(f64::NAN), None, 5, 1).is_err());
+    }
+
     use super::*;
 
     #[test]

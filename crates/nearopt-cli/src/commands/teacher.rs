@@ -43,6 +43,12 @@ pub struct Args {
     /// Random stream within the seed (independent teachers from one seed).
     #[arg(long, default_value_t = 0)]
     stream: u64,
+    /// Add hidden biases b1 drawn from N(0, STD²) (INTERFACE.md; default: no b1).
+    #[arg(long, value_name = "STD")]
+    b1_std: Option<f64>,
+    /// Add an output bias b2 drawn from N(0, STD²) (default: no b2).
+    #[arg(long, value_name = "STD")]
+    b2_std: Option<f64>,
     /// Output network file (default: stdout).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -169,6 +175,17 @@ pub fn run(args: Args) -> Result<()> {
         crate::io::check_output_path(out, "--out")?;
     }
     let net = sample_teacher(act, args.ni, args.nh, dist, args.seed, args.stream)?;
+    let net = if args.b1_std.is_some() || args.b2_std.is_some() {
+        nearopt::teacher::with_sampled_biases(
+            net,
+            args.b1_std,
+            args.b2_std,
+            args.seed,
+            args.stream,
+        )?
+    } else {
+        net
+    };
     let mut text = network_json(&net);
     text.push('\n');
     match &args.out {

@@ -288,3 +288,29 @@ pub fn from_flags(kind: &str, given: &[(&str, &str)]) -> Result<Activation, Stri
     act.validate().map_err(|e| e.to_string())?;
     Ok(act)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `docs/activations.md` lists every registry entry with its doc line and keys.
+    #[test]
+    fn the_docs_list_every_registered_activation() {
+        let docs = include_str!("../../../../docs/activations.md");
+        for e in REGISTRY {
+            let row = docs
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", e.kind)))
+                .unwrap_or_else(|| panic!("docs/activations.md has no row for `{}`", e.kind));
+            assert!(row.contains(e.doc), "`{}`: doc line differs: {row}", e.kind);
+            for k in e.keys {
+                assert!(
+                    row.contains(&format!("`{}`", k.name)),
+                    "`{}` key {}",
+                    e.kind,
+                    k.name
+                );
+            }
+        }
+    }
+}

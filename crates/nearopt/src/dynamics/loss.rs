@@ -38,8 +38,14 @@ impl PopulationLoss {
         let mut e = 0.0;
         for j in 0..nh {
             for k in 0..nh {
-                let m = g.pair_moments(Cov2::of(teacher.w1_row(j), teacher.w1_row(k)));
-                e += a[j] * a[k] * m.k00;
+                let k00 = if teacher.layout().has_biases() {
+                    g.moments(gauss_of(teacher, j, teacher, k))
+                        .map_or(f64::NAN, |m| m.pair.k00)
+                } else {
+                    g.pair_moments(Cov2::of(teacher.w1_row(j), teacher.w1_row(k)))
+                        .k00
+                };
+                e += a[j] * a[k] * k00;
             }
         }
         PopulationLoss {
@@ -60,9 +66,10 @@ impl PopulationLoss {
     }
 
     fn check(&self, theta: &[f64]) -> Result<()> {
-        if self.teacher.layout().has_biases() {
-            return Err(Error::Invalid(
-                "the exact population loss with biases is not implemented yet".into(),
+        if !self.teacher_energy.is_finite() {
+            return Err(Error::Numerical(
+                "the teacher's Gaussian moments E[g g] are not finite (overflow or quadrature failure)"
+                    .into(),
             ));
         }
         if theta.len() != self.dim() {
@@ -104,6 +111,9 @@ impl PopulationLoss {
     /// `L(θ)` (exact; see the module docs).
     pub fn loss(&self, theta: &[f64]) -> Result<f64> {
         self.check(theta)?;
+        if self.teacher.layout().has_biases() {
+            return self.biased(theta, None);
+        }
         if let Some(l) = self.linear_loss(theta) {
             return Ok(l);
         }
@@ -138,6 +148,9 @@ impl PopulationLoss {
                 grad.len(),
                 theta.len()
             )));
+        }
+        if self.teacher.layout().has_biases() {
+            return self.biased(theta, Some(grad));
         }
         let (nh, l) = (self.teacher.nh(), self.teacher.layout());
         let row = |m: usize| &theta[l.w1_row(m)];
@@ -194,10 +207,91 @@ impl PopulationLoss {
         Ok(0.5 * (ss - 2.0 * st + self.teacher_energy))
     }
 
+    /// Loss (and gradient) of a network with biases, `z_m = s_m·x + b1[m]`, output bias `b2`
+    /// (`docs/biases.md`): with `δ = b2 − b̂2` and the non-centred moments,
+    /// `L = ½[Σ a a K00 − 2 Σ a â K00 + Σ â â K00] + δ (Σ a_m m0(s_m) − Σ â_j m0(t_j)) + ½ δ²`,
+    /// `∂L/∂W1[m][n] = a_m [Σ_k a_k (s_mn K20 + s_kn K11) − Σ_j â_j (s_mn K20 + t_jn K11) + δ s_mn m2]`,
+    /// `∂L/∂a_k = Σ_m a_m K00(s_k,s_m) − Σ_j â_j K00(s_k,t_j) + δ m0(s_k)`,
+    /// `∂L/∂b1_m = a_m [Σ_k a_k K10(s_m,s_k) − Σ_j â_j K10(s_m,t_j) + δ m1(s_m)]`,
+    /// `∂L/∂b2 = Σ a_m m0(s_m) − Σ â_j m0(t_j) + δ`.
+    fn biased(&self, theta: &[f64], grad: Option<&mut [f64]>) -> Result<f64> {
+        let t = &self.teacher;
+        let student = t.with_params(theta)?;
+        let (nh, l) = (t.nh(), t.layout());
+        let (a, at) = (student.w2(), t.w2());
+        let g = self.g.as_ref();
+        let delta = student.output_bias() - t.output_bias();
+        let unit = |net: &Network, m: usize| -> Result<crate::activation::UnitMoments> {
+            let w = net.w1_row(m);
+            g.unit_moments(net.hidden_bias(m), crate::gaussian::dot(w, w))
+        };
+        let mut grad = grad;
+        if let Some(gr) = grad.as_deref_mut() {
+            gr.iter_mut().for_each(|v| *v = 0.0);
+        }
+        let (mut ss, mut st, mut mean_s, mut mean_t) = (0.0, 0.0, 0.0, 0.0);
+        for (j, aj) in at.iter().enumerate() {
+            mean_t += aj * unit(t, j)?.m0;
+        }
+        for m in 0..nh {
+            let um = unit(&student, m)?;
+            mean_s += a[m] * um.m0;
+            let u = student.w1_row(m);
+            let (mut cu, mut ga, mut gb) = (delta * um.m2, delta * um.m0, delta * um.m1);
+            let mut gm = vec![0.0; t.ni()];
+            for (k, ak) in a.iter().enumerate() {
+                let pm = g.moments(gauss_of(&student, m, &student, k))?;
+                ss += a[m] * ak * pm.pair.k00;
+                ga += ak * pm.pair.k00;
+                cu += ak * pm.pair.k20;
+                gb += ak * pm.k10;
+                for (o, v) in gm.iter_mut().zip(student.w1_row(k)) {
+                    *o += ak * pm.pair.k11 * v;
+                }
+            }
+            for (j, aj) in at.iter().enumerate() {
+                let pm = g.moments(gauss_of(&student, m, t, j))?;
+                st += a[m] * aj * pm.pair.k00;
+                ga -= aj * pm.pair.k00;
+                cu -= aj * pm.pair.k20;
+                gb -= aj * pm.k10;
+                for (o, v) in gm.iter_mut().zip(t.w1_row(j)) {
+                    *o -= aj * pm.pair.k11 * v;
+                }
+            }
+            if let Some(gr) = grad.as_deref_mut() {
+                for (n, (o, un)) in gm.iter().zip(u).enumerate() {
+                    gr[l.w1(m, n)] = a[m] * (o + cu * un);
+                }
+                gr[l.w2(m)] = ga;
+                if let Some(i) = l.b1(m) {
+                    gr[i] = a[m] * gb;
+                }
+            }
+        }
+        if let (Some(gr), Some(i)) = (grad, l.b2()) {
+            gr[i] = mean_s - mean_t + delta;
+        }
+        let value = 0.5 * (ss - 2.0 * st + self.teacher_energy)
+            + delta * (mean_s - mean_t)
+            + 0.5 * delta * delta;
+        if !value.is_finite() {
+            return Err(Error::Numerical(
+                "the population loss is not finite (the moments overflow)".into(),
+            ));
+        }
+        Ok(value)
+    }
+
     /// `∇L(θ)` alone.
     pub fn gradient(&self, theta: &[f64]) -> Result<Vec<f64>> {
         let mut g = vec![0.0; theta.len()];
         self.loss_and_gradient(theta, &mut g)?;
         Ok(g)
     }
+}
+
+/// The pre-activations of unit `m` of `a` and unit `p` of `b` (biases as means).
+fn gauss_of(a: &Network, m: usize, b: &Network, p: usize) -> crate::activation::Gauss2 {
+    crate::activation::Gauss2::of(a.w1_row(m), a.hidden_bias(m), b.w1_row(p), b.hidden_bias(p))
 }
