@@ -129,6 +129,7 @@ pub mod blocks;
 pub mod common;
 pub mod config;
 pub mod nonlinear;
+pub mod overparam;
 pub mod ranks;
 pub mod spectra;
 
