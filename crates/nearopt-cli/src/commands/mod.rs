@@ -4,5 +4,6 @@ pub mod bench;
 pub mod hessian;
 pub mod reproduce;
 pub mod spectrum;
+pub mod student;
 pub mod teacher;
 pub mod train;
