@@ -19,6 +19,8 @@ struct Cli {
 enum Command {
     /// Sample a teacher network and write it as a network file (INTERFACE.md).
     Teacher(commands::teacher::Args),
+    /// Write a wider student at an optimum of a teacher (zero, split, cancel, mirror).
+    Student(commands::student::Args),
     /// Write the exact population Hessian at the optimum as a D×D float64 .npy.
     Hessian(commands::hessian::Args),
     /// Eigenvalues, rank and λ_min of the Hessian at the optimum (exact, or from samples).
@@ -151,6 +153,7 @@ fn main() {
     }
     let result = match cli.command {
         Command::Teacher(a) => commands::teacher::run(a),
+        Command::Student(a) => commands::student::run(a),
         Command::Hessian(a) => commands::hessian::run(a),
         Command::Spectrum(a) => commands::spectrum::run(a),
         Command::Rank(a) => commands::rank::run(a),

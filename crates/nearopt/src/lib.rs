@@ -43,6 +43,7 @@ pub mod network;
 pub mod network_file;
 pub mod rng;
 pub mod spectrum;
+pub mod students;
 pub mod teacher;
 pub mod theory;
 

@@ -6,5 +6,6 @@ pub mod hessian;
 pub mod rank;
 pub mod reproduce;
 pub mod spectrum;
+pub mod student;
 pub mod teacher;
 pub mod train;

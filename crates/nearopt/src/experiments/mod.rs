@@ -140,6 +140,7 @@ pub mod config;
 pub mod figure3;
 pub mod hermite;
 pub mod nonlinear;
+pub mod overparam;
 pub mod ranks;
 pub mod spectra;
 
