@@ -146,6 +146,19 @@ impl Network {
         net.with_biases(b1, layout.b2().map(|i| theta[i]))
     }
 
+    /// An error naming `what` if the network has biases: for the routes that cover the
+    /// bias-free Hessian only (the fast block product and its moments, the certified rank),
+    /// which must refuse rather than return the spectrum of a different matrix.
+    pub fn ensure_bias_free(&self, what: &str) -> Result<()> {
+        if self.b1().is_some() || self.b2().is_some() {
+            return Err(Error::Invalid(format!(
+                "{what} of networks with biases (b1/b2) is not supported yet; \
+                 `nearopt spectrum` gives the exact spectrum of such networks"
+            )));
+        }
+        Ok(())
+    }
+
     /// The activation.
     pub fn activation(&self) -> &Activation {
         &self.activation

@@ -92,6 +92,16 @@ pub fn is_odd(act: &Activation) -> bool {
         Activation::Polynomial { coefficients } => {
             coefficients.iter().step_by(2).all(|c| *c == 0.0)
         }
+        // x for x > 0, s·x otherwise: odd only when s = 1 (then it is the identity).
+        Activation::LeakyRelu { slope } => *slope == 1.0,
+        // Not odd (relu, gelu, silu, softplus: g(x) − g(−x) = x, sigmoid: g(x) + g(−x) = 1);
+        // a user-supplied activation is not assumed to be.
+        Activation::Relu
+        | Activation::Gelu
+        | Activation::Silu
+        | Activation::Softplus
+        | Activation::Sigmoid
+        | Activation::Custom(_) => false,
     }
 }
 

@@ -129,7 +129,8 @@ pub fn dense_at_optimum(
                 d,
                 &format!("assembling the {d} × {d} population Hessian"),
                 || PopulationHessian::at_optimum(net).dense(),
-            )?,
+            )
+            .with_context(|| format!("exact population Hessian of {}", source.display()))?,
             "exact population Hessian",
         ),
         Method::Sampled { samples, seed } => (
@@ -137,7 +138,8 @@ pub fn dense_at_optimum(
                 progress_dim(d, samples),
                 &format!("accumulating the {d} × {d} Hessian from {samples} samples"),
                 || sampled_outer_product(net, samples, seed),
-            )?,
+            )
+            .with_context(|| format!("sampled Hessian of {}", source.display()))?,
             "sampled Hessian",
         ),
     };

@@ -167,36 +167,53 @@ pub fn effective_config(
     file: Option<&Path>,
     seed: Option<u64>,
 ) -> Result<ReproduceConfig> {
+    let text = match file {
+        Some(path) => Some((
+            crate::io::read_text_capped(path, MAX_CONFIG_BYTES, "--config")?,
+            format!("--config {}", path.display()),
+        )),
+        None => None,
+    };
+    effective_config_from_text(
+        quick,
+        text.as_ref().map(|(t, shown)| (t.as_str(), shown.as_str())),
+        seed,
+    )
+}
+
+/// [`effective_config`] with the overrides given as JSON text; `config = (text, shown)`, where
+/// `shown` names the source in error messages (`--config FILE`, or `config` for the Python
+/// package's dict).
+pub fn effective_config_from_text(
+    quick: bool,
+    config: Option<(&str, &str)>,
+    seed: Option<u64>,
+) -> Result<ReproduceConfig> {
     let base = if quick {
         ReproduceConfig::quick()
     } else {
         ReproduceConfig::paper()
     };
     let mut value = serde_json::to_value(&base)?;
-    if let Some(path) = file {
-        let shown = path.display();
-        let text = crate::io::read_text_capped(path, MAX_CONFIG_BYTES, "--config")?;
+    if let Some((text, shown)) = config {
         // Exact numbers, and duplicate keys refused (the last would silently win).
-        let over = nearopt::network_file::parse_json_exact(&text)
-            .map_err(|e| anyhow::anyhow!("--config {shown}: {}", echo_message(&e.to_string())))?;
+        let over = nearopt::network_file::parse_json_exact(text)
+            .map_err(|e| anyhow::anyhow!("{shown}: {}", echo_message(&e.to_string())))?;
         let Value::Object(over) = over else {
-            bail!("--config {shown}: expected a JSON object of configuration keys");
+            bail!("{shown}: expected a JSON object of configuration keys");
         };
         let Value::Object(map) = &mut value else {
             unreachable!("config serialises to an object")
         };
         for (k, v) in over {
             if !map.contains_key(&k) {
-                bail!("--config {shown}: unknown key `{}`", echo(&k));
+                bail!("{shown}: unknown key `{}`", echo(&k));
             }
             // Each key alone on the defaults, so a type error names its key.
             let mut one = map.clone();
             one.insert(k.clone(), v.clone());
             if let Err(e) = serde_json::from_value::<ReproduceConfig>(Value::Object(one)) {
-                bail!(
-                    "--config {shown}: key `{k}`: {}",
-                    echo_message(&e.to_string())
-                );
+                bail!("{shown}: key `{k}`: {}", echo_message(&e.to_string()));
             }
             map.insert(k, v);
         }
@@ -313,45 +330,69 @@ fn move_into_place(tmp: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Runs `nearopt reproduce`: computes everything first, writes the report into a hidden
-/// directory beside `--out`, and only then moves it into place (the previous report stays until
-/// that moment; a failure or an interruption leaves `--out` as it was).
-pub fn run(args: Args) -> Result<()> {
-    let cfg = effective_config(args.quick, args.config.as_deref(), args.seed)?;
-    if args.out.exists() && !args.out.is_dir() {
-        bail!(
-            "--out {}: exists and is not a directory",
-            args.out.display()
-        );
+/// What [`reproduce_into`] produced: the claims and figures, the run time, the figure count.
+pub struct Reproduced {
+    /// The experiments' output (claims, figures).
+    pub output: experiments::Output,
+    /// Seconds spent computing (before writing).
+    pub elapsed_s: f64,
+    /// Figures written (each as SVG, PNG and CSV).
+    pub figures: usize,
+}
+
+/// Computes every experiment of `cfg` first, writes the report into a hidden directory beside
+/// `out`, and only then moves it into place (the previous report stays until that moment; a
+/// failure or an interruption leaves `out` as it was). Shared by `nearopt reproduce` and the
+/// Python package's `nearopt.reproduce`.
+pub fn reproduce_into(
+    cfg: &ReproduceConfig,
+    out: &Path,
+    progress: &dyn experiments::Progress,
+) -> Result<Reproduced> {
+    if out.exists() && !out.is_dir() {
+        bail!("--out {}: exists and is not a directory", out.display());
     }
-    let tmp = sibling(&args.out, "partial")?;
-    remove_stale_siblings(&args.out);
+    let tmp = sibling(out, "partial")?;
+    remove_stale_siblings(out);
     plot::register_font()?;
     let started = std::time::Instant::now();
-    let bars = Bars::new();
-    let output = experiments::run_all(&cfg, &bars)?;
-    let elapsed = started.elapsed().as_secs_f64();
+    let output = experiments::run_all(cfg, progress)?;
+    let elapsed_s = started.elapsed().as_secs_f64();
     if let Some(parent) = tmp.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     std::fs::create_dir(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let written = write_report(&tmp, &cfg, &output, elapsed)
-        .and_then(|n| move_into_place(&tmp, &args.out).map(|_| n));
-    let figures = match written {
-        Ok(n) => n,
+    let written = write_report(&tmp, cfg, &output, elapsed_s)
+        .and_then(|n| move_into_place(&tmp, out).map(|_| n));
+    match written {
+        Ok(figures) => Ok(Reproduced {
+            output,
+            elapsed_s,
+            figures,
+        }),
         Err(e) => {
             let _ = std::fs::remove_dir_all(&tmp);
-            return Err(e);
+            Err(e)
         }
-    };
-    let counts = |v: experiments::Verdict| output.claims.iter().filter(|c| c.verdict == v).count();
+    }
+}
+
+/// Runs `nearopt reproduce` ([`reproduce_into`] with progress bars or plain progress lines).
+pub fn run(args: Args) -> Result<()> {
+    let cfg = effective_config(args.quick, args.config.as_deref(), args.seed)?;
+    let bars = Bars::new();
+    let r = reproduce_into(&cfg, &args.out, &bars)?;
+    let counts =
+        |v: experiments::Verdict| r.output.claims.iter().filter(|c| c.verdict == v).count();
     eprintln!(
-        "wrote {} ({} claims: {} not reproduced, {} inconclusive; {figures} figures) in {elapsed:.1} s",
+        "wrote {} ({} claims: {} not reproduced, {} inconclusive; {} figures) in {:.1} s",
         args.out.join("index.html").display(),
-        output.claims.len(),
+        r.output.claims.len(),
         counts(experiments::Verdict::NotReproduced),
         counts(experiments::Verdict::Inconclusive),
+        r.figures,
+        r.elapsed_s,
     );
     Ok(())
 }

@@ -177,7 +177,11 @@ pub fn from_json(map: &Map<String, Value>) -> Result<Activation, String> {
     let entry = lookup(kind).ok_or_else(|| {
         format!(
             "unknown activation kind `{}` (known: {})",
-            kind.chars().take(60).collect::<String>(),
+            if kind.chars().count() > 60 {
+                format!("{}…", kind.chars().take(60).collect::<String>())
+            } else {
+                kind.to_string()
+            },
             known_kinds()
         )
     })?;

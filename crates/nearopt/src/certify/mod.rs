@@ -131,6 +131,7 @@ pub fn check_work(net: &Network, opts: &RankOptions) -> Result<()> {
 /// The rank of the exact population Hessian at the optimum of `net`, certified where the
 /// arithmetic allows (see the module docs). Refuses (with [`check_work`]) what cannot finish.
 pub fn certified_rank(net: &Network, opts: &RankOptions) -> Result<RankCertificate> {
+    net.ensure_bias_free("the certified rank")?;
     check_work(net, opts)?;
     let d = net.dim();
     let base = RankCertificate {

@@ -470,6 +470,8 @@ pub fn density_at_optimum(
     opts: &DensityOptions,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<DensityEstimate> {
+    // The fast block product and the closed-form moments cover the bias-free Hessian only.
+    net.ensure_bias_free("the spectral density")?;
     check_options(net.dim(), opts)?;
     let nh = net.nh();
     check_dense_fits(nh, 20 * nh, "set of Nh × Nh coefficient matrices")?;

@@ -178,6 +178,11 @@ pub fn run_all(config: &ReproduceConfig, progress: &dyn Progress) -> Result<Outp
     out.extend(blocks::figure7(config, progress)?);
     out.extend(spectra::figures8_9(config, progress)?);
     out.extend(ranks::ranks(config, progress)?);
+    let (figures, claims) = overparam::run(
+        &overparam::OverparamConfig::from_reproduce(config),
+        progress,
+    )?;
+    out.extend(Output { figures, claims });
     if config.dynamics {
         let mut fig3 = if config.quick {
             figure3::Figure3Config::quick()
