@@ -8,22 +8,7 @@ use anyhow::{bail, Result};
 use nearopt::Network;
 use std::path::Path;
 
-/// Formats a byte count with binary units that show the number (`512 B`, `1.5 KiB`, `74.5 GiB`,
-/// `3.2e3 TiB`): never `0.0 GiB`.
-pub fn readable_bytes(bytes: u128) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    match unit {
-        0 => format!("{bytes} B"),
-        _ if v >= 1e4 => format!("{v:.1e} {}", UNITS[unit]),
-        _ => format!("{v:.1} {}", UNITS[unit]),
-    }
-}
+pub use nearopt::units::readable_bytes;
 
 /// Bytes of `count` f64 numbers; `None` when the count itself overflowed.
 pub fn f64_bytes(count: Option<u128>) -> Option<u128> {
@@ -451,16 +436,6 @@ struct_like!(SerializeStruct, SerializeStructVariant);
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn readable_units_show_the_number() {
-        assert_eq!(readable_bytes(0), "0 B");
-        assert_eq!(readable_bytes(1023), "1023 B");
-        assert_eq!(readable_bytes(1536), "1.5 KiB");
-        assert_eq!(readable_bytes(8_000_000), "7.6 MiB");
-        assert_eq!(readable_bytes(80_000_000_000), "74.5 GiB");
-        assert!(readable_bytes(u128::MAX).ends_with("TiB"));
-    }
 
     #[test]
     fn finder_names_the_field() {

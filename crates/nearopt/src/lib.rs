@@ -46,6 +46,7 @@ pub mod spectrum;
 pub mod students;
 pub mod teacher;
 pub mod theory;
+pub mod units;
 
 pub use activation::Activation;
 pub use error::{Error, Result};

@@ -135,18 +135,20 @@ fn parse_byte_size(text: &str) -> Option<u64> {
 /// Refuses a dense `rows × cols` f64 allocation named `what` that would not fit in available
 /// memory, with a message that says how much it would need.
 pub fn check_dense_fits(rows: usize, cols: usize, what: &str) -> Result<()> {
+    use crate::units::readable_bytes;
     let bytes = (rows as u128) * (cols as u128) * 8;
-    let gib = bytes as f64 / (1u64 << 30) as f64;
     if let Some(avail) = available_memory_bytes()? {
         if bytes > avail as u128 {
             return Err(Error::TooLarge(format!(
-                "a dense {rows} × {cols} {what} needs {gib:.1} GiB but only {:.1} GiB of memory is available",
-                avail as f64 / (1u64 << 30) as f64
+                "a dense {rows} × {cols} {what} needs {} but only {} of memory is available",
+                readable_bytes(bytes),
+                readable_bytes(avail as u128)
             )));
         }
     } else if bytes > usize::MAX as u128 / 2 {
         return Err(Error::TooLarge(format!(
-            "a dense {rows} × {cols} {what} needs {gib:.1} GiB"
+            "a dense {rows} × {cols} {what} needs {}",
+            readable_bytes(bytes)
         )));
     }
     Ok(())
