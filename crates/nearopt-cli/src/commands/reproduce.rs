@@ -352,7 +352,9 @@ pub fn reproduce_into(
     if out.exists() && !out.is_dir() {
         bail!("--out {}: exists and is not a directory", out.display());
     }
-    let tmp = sibling(out, "partial")?;
+    // Registered before it is created: an error, Ctrl-C or SIGTERM removes it (io::TempPath).
+    let partial = crate::io::TempPath::register(sibling(out, "partial")?);
+    let tmp = partial.path();
     remove_stale_siblings(out);
     plot::register_font()?;
     let started = std::time::Instant::now();
@@ -362,20 +364,15 @@ pub fn reproduce_into(
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    std::fs::create_dir(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let written = write_report(&tmp, cfg, &output, elapsed_s)
-        .and_then(|n| move_into_place(&tmp, out).map(|_| n));
-    match written {
-        Ok(figures) => Ok(Reproduced {
-            output,
-            elapsed_s,
-            figures,
-        }),
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&tmp);
-            Err(e)
-        }
-    }
+    std::fs::create_dir(tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    // On failure `partial` is removed when it goes out of scope; on success it has been renamed.
+    let figures = write_report(tmp, cfg, &output, elapsed_s)
+        .and_then(|n| move_into_place(tmp, out).map(|_| n))?;
+    Ok(Reproduced {
+        output,
+        elapsed_s,
+        figures,
+    })
 }
 
 /// Runs `nearopt reproduce` ([`reproduce_into`] with progress bars or plain progress lines).

@@ -459,7 +459,7 @@ pub fn summarize(rows: &[OverparamRow]) -> (Vec<Figure>, Vec<Claim>) {
             Verdict::NotReproduced
         };
         claims.push(claim(
-            &format!("overparam-rank-{act}"),
+            &format!("fig-overparam-rank-{act}"),
             &format!("overparam-rank-{act}"),
             SECTION,
             &format!(
@@ -486,7 +486,7 @@ pub fn summarize(rows: &[OverparamRow]) -> (Vec<Figure>, Vec<Claim>) {
             .filter(|r| r.activation == "erf")
             .all(|r| r.rank + r.flat_directions == r.dim - (r.nh * (r.ni + 1) - r.teacher_rank));
         claims.push(claim(
-            &format!("overparam-flat-{act}"),
+            &format!("fig-overparam-flat-{act}"),
             &format!("overparam-rank-{act}"),
             SECTION,
             &format!(
@@ -531,7 +531,7 @@ pub fn summarize(rows: &[OverparamRow]) -> (Vec<Figure>, Vec<Claim>) {
             .collect::<Vec<_>>()
             .join("; ");
         claims.push(claim(
-            &format!("overparam-lambda-{act}"),
+            &format!("fig-overparam-lambda-{act}"),
             &format!("overparam-lambda-{act}"),
             SECTION,
             &format!(
@@ -549,7 +549,7 @@ pub fn summarize(rows: &[OverparamRow]) -> (Vec<Figure>, Vec<Claim>) {
     let z = rows.iter().map(|r| r.mc_max_z).fold(0.0, f64::max);
     let mism = rows.iter().map(|r| r.output_mismatch).fold(0.0, f64::max);
     claims.push(claim(
-        "overparam-functional-term",
+        "fig-overparam-functional-term",
         "",
         SECTION,
         "New claim: every wider student computes the teacher's function, so the functional term \
