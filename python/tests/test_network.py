@@ -71,7 +71,7 @@ def test_pickle_and_json_round_trip_exactly(teachers):
         ([[1.0, np.nan]], [1.0], "erf", "w1[0][1] is not finite"),
         ([[1.0]], [np.inf], "erf", "w2[0] is not finite"),
         ([1.0, 2.0], [1.0], "erf", "w1 must be a 2-D array"),
-        ([[1.0]], [1.0], "relu", "unknown activation kind `relu`"),
+        ([[1.0]], [1.0], "swish3", "unknown activation kind `swish3`"),
         ([[1.0]], [1.0], "quadratic", "needs the key `epsilon`"),
         ([[1.0]], [1.0], {"kind": "erf", "slope": 1}, "unknown key `slope`"),
         ([[1.0]], [1.0], 3, "activation must be a dict"),
