@@ -693,3 +693,68 @@ fn bench_numpy_without_results_fails_and_cleans_up() {
         );
     }
 }
+
+/// SIGTERM during `bench --numpy`: the reference child process is stopped too (the signal is
+/// passed on), and the scratch directory is removed. Fails if the child outlives nearopt.
+#[cfg(target_os = "linux")]
+#[test]
+fn sigterm_during_bench_numpy_stops_the_reference() {
+    let dir = TempDir::new("bench-sigterm");
+    let pidfile = dir.path("child.pid");
+    // `exec` so that the recorded pid is the process that sleeps.
+    let script = dir.write(
+        "slow.sh",
+        &format!("echo $$ > {}; exec sleep 120", pidfile.display()),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nearopt"))
+        .args([
+            "bench",
+            "--sizes",
+            "1",
+            "--ensemble",
+            "0",
+            "--repeats",
+            "1",
+            "--numpy",
+        ])
+        .args(["--python", "/bin/sh", "--script", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let reference = loop {
+        if let Ok(text) = std::fs::read_to_string(&pidfile) {
+            if let Ok(pid) = text.trim().parse::<u32>() {
+                break pid;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the reference never started"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "bench ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    // The child is gone (or a zombie of init's) within a few seconds: /proc/PID/stat state.
+    let alive = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| !s.contains(") Z "))
+            .unwrap_or(false)
+    };
+    let t = Instant::now();
+    while alive(reference) && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !alive(reference),
+        "the reference {reference} outlived nearopt"
+    );
+    let scratch = std::env::temp_dir().join(format!("nearopt-bench-{}", child.id()));
+    assert!(!scratch.exists(), "{} left behind", scratch.display());
+}
