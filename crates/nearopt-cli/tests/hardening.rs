@@ -628,6 +628,24 @@ fn interrupted_writes_leave_no_temporary() {
     }
 }
 
+/// The smallest `bench --numpy` run, with `script` (run by `/bin/sh`) as the NumPy reference.
+#[cfg(unix)]
+fn bench_numpy(script: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nearopt"));
+    cmd.args([
+        "bench",
+        "--sizes",
+        "1",
+        "--ensemble",
+        "0",
+        "--repeats",
+        "1",
+        "--numpy",
+    ])
+    .args(["--python", "/bin/sh", "--script", script]);
+    cmd
+}
+
 /// `bench --numpy` with a reference that returns nothing, fails or writes no file: an error,
 /// never a table of NaN, and its scratch directory is removed every time.
 #[cfg(unix)]
@@ -651,18 +669,7 @@ fn bench_numpy_without_results_fails_and_cleans_up() {
     ];
     for (name, body, needle) in scripts {
         let script = dir.write(name, body);
-        let child = Command::new(env!("CARGO_BIN_EXE_nearopt"))
-            .args([
-                "bench",
-                "--sizes",
-                "1",
-                "--ensemble",
-                "0",
-                "--repeats",
-                "1",
-                "--numpy",
-            ])
-            .args(["--python", "/bin/sh", "--script", &script])
+        let child = bench_numpy(&script)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -706,18 +713,7 @@ fn sigterm_during_bench_numpy_stops_the_reference() {
         "slow.sh",
         &format!("echo $$ > {}; exec sleep 120", pidfile.display()),
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nearopt"))
-        .args([
-            "bench",
-            "--sizes",
-            "1",
-            "--ensemble",
-            "0",
-            "--repeats",
-            "1",
-            "--numpy",
-        ])
-        .args(["--python", "/bin/sh", "--script", &script])
+    let mut child = bench_numpy(&script)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
