@@ -397,3 +397,27 @@ fn errors_name_what_is_wrong() {
         .to_string();
     assert!(e.contains("Ni = 4"), "{e}");
 }
+
+/// Along a trajectory (students close to the teacher, where the functional term is a small
+/// difference of teacher and student parts) the exact route of `population_hessian_at` agrees
+/// with the finite-difference oracle (step 1e-5: error ≈ 1e-10 plus quadrature noise / h).
+#[test]
+fn trajectory_hessian_is_exact_and_agrees_with_finite_differences() {
+    use nearopt::dynamics::trajectory::{finite_difference_hessian_at, population_hessian_at};
+    for act in [Activation::Erf, Activation::Tanh] {
+        let teacher = net(act.clone(), 3, 2, false, false, 71);
+        let loss = PopulationLoss::new(&teacher);
+        for scale in [1e-1, 1e-3] {
+            let theta = perturbed(&teacher, scale, 4).params();
+            let exact = population_hessian_at(&loss, &theta).unwrap();
+            let fd = finite_difference_hessian_at(&loss, &theta).unwrap();
+            let dev = exact
+                .as_slice()
+                .iter()
+                .zip(fd.as_slice())
+                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            println!("{} σ = {scale:e}: exact vs FD {dev:.2e}", act.name());
+            assert!(dev < 1e-7 * max_abs(&exact), "{act:?} {scale}: {dev:e}");
+        }
+    }
+}
