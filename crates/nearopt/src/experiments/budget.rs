@@ -128,6 +128,12 @@ pub fn estimate(cfg: &ReproduceConfig) -> Estimate {
     for &(ni, nh) in &cfg.rank_erf_shapes {
         a.dense("the erf rank check", ni, nh, 1, 3.0);
     }
+    // Large-N Figures 4–5 (SLQ): flops of the block products, the Lanczos vectors' bytes.
+    a.work += super::large_n::estimate_flops(cfg);
+    a.memory(
+        "the large-N figures",
+        super::large_n::estimate_peak_bytes(cfg),
+    );
     a.memory("pooled eigenvalues", 24.0 * pooled);
     a.memory("histograms", 8.0 * cfg.bins as f64 * 64.0);
     Estimate {
