@@ -186,6 +186,16 @@ fn the_quick_run_decides_its_claims_and_old_configs_stay_valid() {
     let mut c = ReproduceConfig::quick();
     c.large_n_figures = vec!["fig6".into()];
     assert!(c.validate().is_err());
+    // A run of many hours is refused before it starts, with its estimated time.
+    let mut c = ReproduceConfig::quick();
+    c.large_n_sizes = vec![100, 2500];
+    let e = nearopt::experiments::budget::check(&c)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("large-N") && e.contains("min on 2 cores"), "{e}");
+    c.large_n_sizes = vec![100, 1000];
+    let s = nearopt::experiments::large_n::estimate_seconds(&c);
+    assert!(s > 600.0, "{s}");
     let out = run(&ReproduceConfig::quick(), &NoProgress).unwrap();
     let ids: Vec<&str> = out.claims.iter().map(|c| c.id.as_str()).collect();
     for id in [

@@ -165,6 +165,16 @@ pub fn check(cfg: &ReproduceConfig) -> Result<Estimate> {
             )));
         }
     }
+    let large_n = super::large_n::estimate_flops(cfg);
+    if large_n > MAX_WORK {
+        return Err(Error::TooLarge(format!(
+            "config: the large-N figures (large_n_sizes {:?}) would take about {:.0} min on 2 cores \
+             ({large_n:.1e} flops); the limit is {MAX_WORK:.0e} (about an hour): use fewer or \
+             smaller sizes, probes or steps",
+            cfg.large_n_sizes,
+            super::large_n::estimate_seconds(cfg) / 60.0
+        )));
+    }
     if e.work > MAX_WORK {
         return Err(Error::TooLarge(format!(
             "config: the run would take about {:.1e} units of work, {:.0}× the paper's configuration \

@@ -316,17 +316,20 @@ pub fn log_density(q: &[Quadrature], grid: &[f64], sigma: f64, floor: f64) -> (V
         .unzip()
 }
 
-/// One probe's largest ratio gap `θ_{i+1}/θ_i` between neighbouring positive nodes in the upper
-/// half of its measure (nodes whose cumulative weight below them is at least ½), as the dense
-/// route splits the spectrum ([`crate::experiments::nonlinear::split_at_largest_gap`]: the bulk away from zero
-/// is small, so its lower edge lies there). Returns `(θ_i, θ_{i+1})`.
+/// One probe's largest ratio gap `θ_{i+1}/θ_i` between neighbouring positive nodes in the top
+/// [`UPPER_FRACTION`] of its measure (nodes with at least `1 − UPPER_FRACTION` of the weight
+/// below them). The dense route ([`crate::experiments::nonlinear::split_at_largest_gap`]) looks
+/// in the upper half of the eigenvalues; a quadrature's nodes are sparse on a log axis in the
+/// lower bulk's upper tail (Gauss nodes are spaced on the linear axis), which gives ratio gaps
+/// there, so the search is narrowed to the top tenth: the bulk away from zero holds
+/// `Ni/D = 1/(N+1)` of the spectrum on the dense route. Returns `(θ_i, θ_{i+1})`.
 pub fn largest_upper_gap(q: &Quadrature) -> Option<(f64, f64)> {
     let mut below = 0.0;
     let mut best: Option<(f64, f64)> = None;
     for i in 0..q.nodes.len().saturating_sub(1) {
         below += q.weights[i];
         let (a, b) = (q.nodes[i], q.nodes[i + 1]);
-        if below < 0.5 || a <= 0.0 {
+        if below < 1.0 - UPPER_FRACTION || a <= 0.0 {
             continue;
         }
         if best.is_none_or(|(x, y)| b / a > y / x) {
@@ -335,6 +338,9 @@ pub fn largest_upper_gap(q: &Quadrature) -> Option<(f64, f64)> {
     }
     best
 }
+
+/// Fraction of the measure at the top in which [`largest_upper_gap`] looks.
+pub const UPPER_FRACTION: f64 = 0.1;
 
 /// A threshold separating the bulk away from zero from the rest, common to all probes: every
 /// probe's [`largest_upper_gap`] contains the spectral gap's inside (a Ritz value that falls in

@@ -592,9 +592,11 @@ fn trend_claim(
         threshold,
         verdict,
         format!(
-            "{what} against N: {}. Slope {slope:+.3} ± {se:.3}; the claim requires {sym} \
-             {threshold:.3} beyond {VERDICT_Z} standard errors.{}{extra}{}",
+            "{what} against N: {}. Slope {slope:+.3} ± {se:.3} (3-SE interval [{:+.3}, {:+.3}]); \
+             the claim requires {sym} {threshold:.3} beyond {VERDICT_Z} standard errors.{}{extra}{}",
             table(c, rows, &stat),
+            slope - VERDICT_Z * se,
+            slope + VERDICT_Z * se,
             common::undecided_note(verdict, value, se, threshold),
             method_note(c, rows)
         ),
@@ -821,7 +823,7 @@ pub fn figure5(c: &LargeNConfig, progress: &dyn Progress) -> Result<Output> {
         .collect();
     let sep = format!(
         " Threshold τ per teacher: inside every probe's largest ratio gap between neighbouring \
-         Ritz values in the upper half of its measure, as the dense route splits the spectrum ({}).",
+         Ritz values in the top tenth of its measure (docs/large_n.md) ({}).",
         taus.join(", ")
     );
     // The count against Nh, per size.
