@@ -24,6 +24,11 @@ pub struct Args {
     /// Master seed (overrides the configuration's `seed`).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Large-N Figures 4–5 by stochastic Lanczos quadrature at these sizes N = Ni = Nh
+    /// (comma-separated, e.g. `100,316,1000`; overrides `large_n_sizes`); the estimated time is
+    /// printed before a long run.
+    #[arg(long, value_delimiter = ',')]
+    pub large_n: Option<Vec<usize>>,
 }
 
 /// Progress on stderr: indicatif bars on a terminal; plain lines otherwise (CI logs, batch jobs),
@@ -377,7 +382,19 @@ pub fn reproduce_into(
 
 /// Runs `nearopt reproduce` ([`reproduce_into`] with progress bars or plain progress lines).
 pub fn run(args: Args) -> Result<()> {
-    let cfg = effective_config(args.quick, args.config.as_deref(), args.seed)?;
+    let mut cfg = effective_config(args.quick, args.config.as_deref(), args.seed)?;
+    if let Some(sizes) = args.large_n {
+        cfg.large_n_sizes = sizes;
+        cfg.validate().context("--large-n")?;
+    }
+    let large_n_s = experiments::large_n::estimate_seconds(&cfg);
+    if large_n_s > 60.0 {
+        eprintln!(
+            "reproduce: the large-N figures (N = {:?}) take about {:.0} min on 2 cores (estimated)",
+            cfg.large_n_sizes,
+            large_n_s / 60.0
+        );
+    }
     let bars = Bars::new();
     let r = reproduce_into(&cfg, &args.out, &bars)?;
     let counts =

@@ -128,6 +128,12 @@ pub fn estimate(cfg: &ReproduceConfig) -> Estimate {
     for &(ni, nh) in &cfg.rank_erf_shapes {
         a.dense("the erf rank check", ni, nh, 1, 3.0);
     }
+    // Large-N Figures 4–5 (SLQ): flops of the block products, the Lanczos vectors' bytes.
+    a.work += super::large_n::estimate_flops(cfg);
+    a.memory(
+        "the large-N figures",
+        super::large_n::estimate_peak_bytes(cfg),
+    );
     a.memory("pooled eigenvalues", 24.0 * pooled);
     a.memory("histograms", 8.0 * cfg.bins as f64 * 64.0);
     Estimate {
@@ -158,6 +164,16 @@ pub fn check(cfg: &ReproduceConfig) -> Result<Estimate> {
                 readable_bytes(avail as f64)
             )));
         }
+    }
+    let large_n = super::large_n::estimate_flops(cfg);
+    if large_n > MAX_WORK {
+        return Err(Error::TooLarge(format!(
+            "config: the large-N figures (large_n_sizes {:?}) would take about {:.0} min on 2 cores \
+             ({large_n:.1e} flops); the limit is {MAX_WORK:.0e} (about an hour): use fewer or \
+             smaller sizes, probes or steps",
+            cfg.large_n_sizes,
+            super::large_n::estimate_seconds(cfg) / 60.0
+        )));
     }
     if e.work > MAX_WORK {
         return Err(Error::TooLarge(format!(

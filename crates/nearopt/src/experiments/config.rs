@@ -68,6 +68,18 @@ pub struct ReproduceConfig {
     pub family_scales: Vec<usize>,
     /// Figures 4–5: teachers per off-diagonal shape.
     pub family_teachers: usize,
+
+    // --- Large N (issue 11): Figures 4 and 5 by SLQ without forming the Hessian. ---
+    /// Large-N Figures 4–5 (`experiments::large_n`): sizes `N = Ni = Nh` (empty: skipped).
+    pub large_n_sizes: Vec<usize>,
+    /// Large-N: Rademacher probes per teacher.
+    pub large_n_probes: usize,
+    /// Large-N: Lanczos steps per probe.
+    pub large_n_steps: usize,
+    /// Large-N: teachers per size.
+    pub large_n_teachers: usize,
+    /// Large-N: which figures, `"fig4"` (quadratic) and/or `"fig5"` (erf).
+    pub large_n_figures: Vec<String>,
 }
 
 impl Default for ReproduceConfig {
@@ -125,6 +137,11 @@ impl ReproduceConfig {
             shape_families: vec![(1, 4), (1, 2), (2, 1), (3, 1)],
             family_scales: vec![5, 10, 20],
             family_teachers: 6,
+            large_n_sizes: vec![50, 100, 200],
+            large_n_probes: 10,
+            large_n_steps: 60,
+            large_n_teachers: 2,
+            large_n_figures: vec!["fig4".into(), "fig5".into()],
         }
     }
 
@@ -149,6 +166,11 @@ impl ReproduceConfig {
             // Still (5, 20), (10, 20), (20, 10), (30, 10) among the shapes.
             family_scales: vec![5, 10],
             family_teachers: 5,
+            large_n_sizes: vec![20, 40],
+            large_n_probes: 6,
+            large_n_steps: 30,
+            // At N = 20, 40 the teachers' spread dominates: measure it.
+            large_n_teachers: 3,
             ..Self::paper()
         }
     }
@@ -233,6 +255,7 @@ impl ReproduceConfig {
         for d in &self.distributions {
             d.validate()?;
         }
+        super::large_n::validate(self)?;
         for (name, c) in [
             ("rank_cubic", &self.rank_cubic),
             ("rank_quartic", &self.rank_quartic),

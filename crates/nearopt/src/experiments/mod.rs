@@ -139,6 +139,7 @@ pub mod common;
 pub mod config;
 pub mod figure3;
 pub mod hermite;
+pub mod large_n;
 pub mod nonlinear;
 pub mod overparam;
 pub mod ranks;
@@ -174,6 +175,7 @@ pub fn run_all(config: &ReproduceConfig, progress: &dyn Progress) -> Result<Outp
     out.extend(spectra::figure2(config, progress)?);
     out.extend(nonlinear::figure4(config, progress)?);
     out.extend(nonlinear::figure5(config, progress)?);
+    out.extend(large_n::run(config, progress)?);
     out.extend(blocks::figure6(config, progress)?);
     out.extend(blocks::figure7(config, progress)?);
     out.extend(spectra::figures8_9(config, progress)?);
