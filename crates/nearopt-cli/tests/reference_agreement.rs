@@ -166,38 +166,48 @@ fn numbers(v: &Value) -> Vec<f64> {
         .collect()
 }
 
-/// Runs both commands and the reference on one network; returns the worst relative disagreement.
-fn check_case(dir: &Path, script: &Path, name: &str, net: &Value) -> f64 {
+/// Runs both commands and the reference on one network (the teacher, and the student if given:
+/// then `--student` and `student_reference.py TEACHER STUDENT`); returns the worst relative
+/// disagreement (of `max |λ|`: at a student the eigenvalues may be negative).
+fn check_case(dir: &Path, script: &Path, name: &str, net: &Value, student: Option<&Value>) -> f64 {
     let mut worst: f64 = 0.0;
     let file = dir.join(format!("{name}.json"));
     std::fs::write(&file, serde_json::to_string(&net).unwrap()).unwrap();
+    let student_file = student.map(|s| {
+        let f = dir.join(format!("{name}-student.json"));
+        std::fs::write(&f, serde_json::to_string(s).unwrap()).unwrap();
+        f
+    });
+    let with_student = |cmd: &mut Command| {
+        if let Some(f) = &student_file {
+            cmd.arg("--student").arg(f);
+        }
+    };
     let npy = dir.join(format!("{name}.npy"));
-    let spec: Value = serde_json::from_str(&run(
-        Command::new(env!("CARGO_BIN_EXE_nearopt"))
-            .args(["spectrum", "--network"])
-            .arg(&file)
-            .arg("--json"),
-        "nearopt spectrum",
-    ))
-    .expect("spectrum --json prints one JSON object");
-    run(
-        Command::new(env!("CARGO_BIN_EXE_nearopt"))
-            .args(["hessian", "--network"])
-            .arg(&file)
-            .arg("--out")
-            .arg(&npy),
-        "nearopt hessian",
-    );
-    let reference: Value = serde_json::from_str(&run(
-        Command::new("python3").arg(script).arg(&file),
-        "the NumPy reference",
-    ))
-    .expect("the reference prints JSON");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nearopt"));
+    cmd.args(["spectrum", "--network"]).arg(&file).arg("--json");
+    with_student(&mut cmd);
+    let spec: Value = serde_json::from_str(&run(&mut cmd, "nearopt spectrum"))
+        .expect("spectrum --json prints one JSON object");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nearopt"));
+    cmd.args(["hessian", "--network"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&npy);
+    with_student(&mut cmd);
+    run(&mut cmd, "nearopt hessian");
+    let mut cmd = Command::new("python3");
+    cmd.arg(script).arg(&file);
+    if let Some(f) = &student_file {
+        cmd.arg(f);
+    }
+    let reference: Value = serde_json::from_str(&run(&mut cmd, "the NumPy reference"))
+        .expect("the reference prints JSON");
 
     let ref_eigs = numbers(&reference["eigenvalues"]);
     let d = ref_eigs.len();
-    let lmax = ref_eigs[d - 1];
-    assert!(lmax > 0.0, "{name}: reference λ_max = {lmax}");
+    let lmax = ref_eigs[d - 1].max(-ref_eigs[0]);
+    assert!(lmax > 0.0, "{name}: reference max |λ| = {lmax}");
     assert_eq!(spec["dimension"].as_u64(), Some(d as u64), "{name}");
     let eigs = numbers(&spec["eigenvalues"]);
     assert_eq!(eigs.len(), d, "{name}");
@@ -230,9 +240,11 @@ fn check_case(dir: &Path, script: &Path, name: &str, net: &Value) -> f64 {
             );
         }
     }
-    // The spectrum command's rank follows INTERFACE.md's default tolerance λ_max·D·ε.
-    let tol = eigs[d - 1] * d as f64 * f64::EPSILON;
-    let rank = eigs.iter().filter(|&&e| e > tol).count();
+    // The spectrum command's rank follows INTERFACE.md's default tolerance λ_max·D·ε (at a
+    // student, of max |λ|, counting the eigenvalues of either sign beyond it).
+    let scale = eigs[d - 1].max(-eigs[0]);
+    let tol = scale * d as f64 * f64::EPSILON;
+    let rank = eigs.iter().filter(|&&e| e.abs() > tol).count();
     assert_eq!(spec["rank"].as_u64(), Some(rank as u64), "{name}: rank");
     worst
 }
@@ -255,7 +267,7 @@ fn cli_spectrum_and_hessian_agree_with_the_numpy_reference() {
                         .iter()
                         .skip(w)
                         .step_by(2)
-                        .map(|(name, net)| check_case(dir, script, name, net))
+                        .map(|(name, net)| check_case(dir, script, name, net, None))
                         .fold(0.0f64, f64::max)
                 })
             })
@@ -267,6 +279,147 @@ fn cli_spectrum_and_hessian_agree_with_the_numpy_reference() {
     });
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!("worst relative disagreement with the reference: {worst:.2e}");
+}
+
+/// `nearopt spectrum/hessian --network T --student S` (the exact Hessian at a student, functional
+/// term included) against the independent `tools/reference/student_reference.py` (quadrature over
+/// the joint row space of the student's and the teacher's rows, directly on `J Jᵀ + r ∂²y`; its
+/// self-checks: Monte Carlo within 6 SE, converged to ≈ 3e-15). Students of other widths, other
+/// activations, biases on either side, near and far from the teacher; `Ni ≤ 3` (the reference
+/// integrates over at most three dimensions). Agreement demanded: `1e-9 · max |λ|`.
+#[test]
+fn cli_student_hessians_agree_with_the_numpy_reference() {
+    let dir = std::env::temp_dir().join(format!("nearopt-refstudent-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = repo_root().join("tools/reference/student_reference.py");
+    let mut g = Gen(0x57_0de7_2026_1202);
+    let with = |mut net: Value, g: &mut Gen, b1: bool, b2: bool| {
+        let nh = net["w2"].as_array().unwrap().len();
+        if b1 {
+            net["b1"] = json!((0..nh).map(|_| 0.3 * g.normal()).collect::<Vec<f64>>());
+        }
+        if b2 {
+            net["b2"] = json!(0.4 * g.normal());
+        }
+        net
+    };
+    let erf = json!({"kind": "erf"});
+    let quad = json!({"kind": "quadratic", "epsilon": 0.6});
+    let cubic = json!({"kind": "polynomial", "coefficients": [0.2, 1.0, -0.3, 0.25]});
+    let mut cases: Vec<(String, Value, Value)> = Vec::new();
+    // (name, teacher activation, Ni, teacher Nh, student activation, student Nh, biases t/s)
+    let specs: [(
+        &str,
+        &Value,
+        usize,
+        usize,
+        &Value,
+        usize,
+        (bool, bool),
+        (bool, bool),
+    ); 7] = [
+        (
+            "erf-wider",
+            &erf,
+            2,
+            1,
+            &erf,
+            3,
+            (false, false),
+            (false, false),
+        ),
+        (
+            "erf-narrower-biased",
+            &erf,
+            3,
+            2,
+            &erf,
+            1,
+            (true, true),
+            (true, false),
+        ),
+        (
+            "tanh-to-erf",
+            &json!({"kind": "tanh"}),
+            2,
+            2,
+            &erf,
+            2,
+            (false, false),
+            (false, true),
+        ),
+        (
+            "quadratic-biased",
+            &quad,
+            3,
+            2,
+            &quad,
+            3,
+            (false, true),
+            (true, true),
+        ),
+        (
+            "cubic",
+            &cubic,
+            2,
+            2,
+            &cubic,
+            2,
+            (false, false),
+            (true, false),
+        ),
+        (
+            "erf-to-gelu",
+            &erf,
+            2,
+            2,
+            &json!({"kind": "gelu"}),
+            1,
+            (true, false),
+            (true, false),
+        ),
+        (
+            "softplus-to-silu",
+            &json!({"kind": "softplus"}),
+            2,
+            1,
+            &json!({"kind": "silu"}),
+            2,
+            (false, false),
+            (true, true),
+        ),
+    ];
+    for (name, ta, ni, tnh, sa, snh, (tb1, tb2), (sb1, sb2)) in specs {
+        let t = with(
+            random_network(&mut g, ta.clone(), ni, tnh, 1.1),
+            &mut g,
+            tb1,
+            tb2,
+        );
+        let s = with(
+            random_network(&mut g, sa.clone(), ni, snh, 1.1),
+            &mut g,
+            sb1,
+            sb2,
+        );
+        cases.push((name.to_string(), t, s));
+    }
+    // A student near the teacher (the trajectory's regime): the teacher's weights plus 5% noise.
+    let t = random_network(&mut g, erf.clone(), 3, 2, 1.0);
+    let mut s = t.clone();
+    for row in s["w1"].as_array_mut().unwrap() {
+        for v in row.as_array_mut().unwrap() {
+            *v = json!(v.as_f64().unwrap() + 0.05 * g.normal());
+        }
+    }
+    cases.push(("erf-near-optimum".into(), t, s));
+    let mut worst: f64 = 0.0;
+    for (name, t, s) in &cases {
+        worst = worst.max(check_case(&dir, &script, name, t, Some(s)));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!("worst relative disagreement with the student reference: {worst:.2e}");
 }
 
 /// The two-stage eigensolver (used from `D = 1200` on, where the NumPy reference's quadrature
