@@ -1,13 +1,16 @@
 //! Certified ranks of the exact population Hessian at the optimum (student = teacher,
 //! `x ~ N(0, I)`), decided where float64 cannot decide them. See `docs/certified-rank.md`.
 //!
-//! * Polynomial activations (linear, quadratic, polynomial): exact rational arithmetic
-//!   ([`polynomial`]): `rank H = rank C` for the exact coefficient matrix `C` of the Jacobian's
-//!   components in the monomial basis, by Bareiss elimination over ℤ. Always certified.
+//! * Polynomial activations (linear, quadratic, polynomial), with or without biases: exact
+//!   rational arithmetic ([`polynomial`]): `rank H = rank C` for the exact coefficient matrix `C`
+//!   of the Jacobian's components in the monomial basis, by Bareiss elimination over ℤ. Always
+//!   certified (biases are dyadic rationals like the weights, so `C` stays exact).
 //! * erf: rigorous interval enclosure of every entry, Weyl's bound and an exact inertia count
 //!   ([`erf`]), against the exact structural kernel ([`kernel`]); precision doubled until the
 //!   count meets the kernel bound or a cap is reached.
-//! * Other activations (tanh): float64 eigenvalues and the `numpy` tolerance, `certified: false`.
+//! * Other activations (tanh, relu, gelu, …), and erf with biases (the interval route has the
+//!   bias-free closed forms only): float64 eigenvalues and the `numpy` tolerance,
+//!   `certified: false`.
 
 pub mod bareiss;
 pub mod dyadic;
@@ -131,8 +134,8 @@ pub fn check_work(net: &Network, opts: &RankOptions) -> Result<()> {
 /// The rank of the exact population Hessian at the optimum of `net`, certified where the
 /// arithmetic allows (see the module docs). Refuses (with [`check_work`]) what cannot finish.
 pub fn certified_rank(net: &Network, opts: &RankOptions) -> Result<RankCertificate> {
-    net.ensure_bias_free("the certified rank")?;
     check_work(net, opts)?;
+    let biased = net.b1().is_some() || net.b2().is_some();
     let d = net.dim();
     let base = RankCertificate {
         dimension: d,
@@ -166,6 +169,22 @@ pub fn certified_rank(net: &Network, opts: &RankOptions) -> Result<RankCertifica
                  components in the monomial basis (H = C G Cᵀ with G positive definite): the rank \
                  modulo the prime 2^61 − 1 where it reaches min(D, M), else Bareiss elimination \
                  over the integers"
+            ),
+            ..base
+        });
+    }
+    if biased {
+        // The structural kernel's identities and the interval closed forms are bias-free.
+        let eig = symmetric_eigenvalues(&PopulationHessian::try_at_optimum(net)?.dense()?)?;
+        let dec = rank(&eig, None);
+        return Ok(RankCertificate {
+            rank: dec.rank,
+            float64_tolerance: Some(dec.tolerance),
+            note: format!(
+                "not certified: the {} network has biases, which the certified routes support only                  for polynomial activations, so the rank is the float64 count of eigenvalues above                  λ_max·D·ε = {:.2e} (spectral gap ratio {:.2e})",
+                net.activation().name(),
+                dec.tolerance,
+                dec.gap_ratio()
             ),
             ..base
         });

@@ -1,7 +1,10 @@
-//! Exact ranks for polynomial activations (linear, quadratic, polynomial).
+//! Exact ranks for polynomial activations (linear, quadratic, polynomial), with or without
+//! biases.
 //!
 //! At the optimum `H = E[J Jᵀ]` is the Gram matrix, in `L²(N(0, I))`, of the `D` functions
-//! `J_(m,n)(x) = a_m g'(w_m·x) x_n` and `J_k(x) = g(w_k·x)`. For polynomial `g` these are
+//! `J_(m,n)(x) = a_m g'(z_m) x_n`, `J_k(x) = g(z_k)` and, where the network has them,
+//! `J_b1_m(x) = a_m g'(z_m)` and `J_b2(x) = 1`, with `z_m = w_m·x + b1_m` (`b1_m = 0` without
+//! hidden biases). For polynomial `g` these are
 //! polynomials in `x`; writing them in the monomial basis, `J = C · x^α` with a `D × M` matrix
 //! `C`, gives `H = C G Cᵀ` with `G_αβ = E[x^(α+β)] = Π_n (α_n+β_n−1)!!` (zero unless every
 //! exponent is even). `G` is positive definite (distinct monomials are linearly independent
@@ -34,10 +37,13 @@ fn add_scaled(acc: &mut Poly, p: &Poly, s: &BigRational) {
     acc.retain(|_, v| !v.is_zero());
 }
 
-/// `p · (Σ_n w_n x_n)`.
-fn times_linear(p: &Poly, w: &[BigRational]) -> Poly {
+/// `p · (Σ_n w_n x_n + b)` (exact; `b = 0` gives the linear form).
+fn times_affine(p: &Poly, w: &[BigRational], b: &BigRational) -> Poly {
     let mut out = Poly::new();
     for (k, v) in p {
+        if !b.is_zero() {
+            *out.entry(k.clone()).or_insert_with(BigRational::zero) += v * b;
+        }
         for (n, wn) in w.iter().enumerate() {
             if wn.is_zero() {
                 continue;
@@ -83,19 +89,23 @@ pub fn monomial_count(ni: usize, deg: usize) -> u128 {
     c
 }
 
-/// The `D` rows of `C` (parameter order of `INTERFACE.md`) as polynomials.
+/// The `D` rows of `C` (parameter order of `INTERFACE.md`: W1, W2, then `b1`, `b2` where the
+/// network has them) as polynomials. A bias is a dyadic rational like every weight, so the
+/// rows stay exact: `(w·x + b)^k` is expanded in ℚ.
 fn jacobian_polynomials(net: &Network, coeffs: &[BigRational]) -> Vec<Poly> {
     let (ni, nh) = (net.ni(), net.nh());
     let deg = coeffs.len().saturating_sub(1);
     let mut rows = Vec::with_capacity(net.dim());
     let mut g_polys = Vec::with_capacity(nh);
+    let mut b1_polys = Vec::with_capacity(nh);
     for m in 0..nh {
         let w: Vec<BigRational> = net.w1_row(m).iter().map(|&v| rational(v)).collect();
-        // Powers (w·x)^k, k = 0..deg.
+        let b = rational(net.hidden_bias(m));
+        // Powers (w·x + b)^k, k = 0..deg.
         let mut powers: Vec<Poly> = Vec::with_capacity(deg + 1);
         powers.push(Poly::from([(vec![0u32; ni], BigRational::one())]));
         for k in 1..=deg {
-            let next = times_linear(&powers[k - 1], &w);
+            let next = times_affine(&powers[k - 1], &w, &b);
             powers.push(next);
         }
         let mut g = Poly::new();
@@ -117,8 +127,15 @@ fn jacobian_polynomials(net: &Network, coeffs: &[BigRational]) -> Vec<Poly> {
             rows.push(times_variable(&adg, n));
         }
         g_polys.push(g);
+        b1_polys.push(adg);
     }
     rows.extend(g_polys);
+    if net.b1().is_some() {
+        rows.extend(b1_polys);
+    }
+    if net.b2().is_some() {
+        rows.push(Poly::from([(vec![0u32; ni], BigRational::one())]));
+    }
     rows
 }
 
@@ -195,8 +212,8 @@ fn gaussian_monomial_moment(gamma: &[u32]) -> BigInt {
     v
 }
 
-/// The exact population Hessian at the optimum, `C G Cᵀ` in ℚ (row-major `D × D`), for a
-/// polynomial activation; `None` otherwise. Cost `O(D M² + D² M)` rational operations — meant
+/// The exact population Hessian at the optimum, `C G Cᵀ` in ℚ (row-major `D × D`, biases
+/// included where the network has them), for a polynomial activation; `None` otherwise. Cost `O(D M² + D² M)` rational operations — meant
 /// for checks on small networks, not for the rank (which uses `C` directly).
 pub fn exact_hessian(net: &Network) -> Option<Vec<BigRational>> {
     let coeffs = coefficients(net)?;

@@ -133,6 +133,8 @@ impl Progress for NoProgress {
     fn finish(&self) {}
 }
 
+pub mod activations;
+pub mod biases;
 pub mod blocks;
 pub mod budget;
 pub mod common;
@@ -185,6 +187,14 @@ pub fn run_all(config: &ReproduceConfig, progress: &dyn Progress) -> Result<Outp
         progress,
     )?;
     out.extend(Output { figures, claims });
+    out.extend(biases::run(
+        &biases::BiasConfig::from_reproduce(config),
+        progress,
+    )?);
+    out.extend(activations::run(
+        &activations::ActivationsConfig::from_reproduce(config),
+        progress,
+    )?);
     if config.dynamics {
         let mut fig3 = if config.quick {
             figure3::Figure3Config::quick()
