@@ -77,4 +77,32 @@ fn top_bulk_median_matches_dense_spectrum() {
         "the check cannot tell the top-bulk median {exact} from {wrong}"
     );
     assert!(b.quantile_10 < b.median && b.median < b.quantile_90);
+    // The mean from the exact trace: the split lies in the gap and the mean matches the dense
+    // mean of the top Ni within 4 standard errors (the remainder's spread over probes) plus
+    // the quadrature's resolution of the split (nodes in the gap carry little weight: 1e-3
+    // relative, far below the measured gap contribution).
+    assert!(
+        b.split > ev[d - ni - 1] && b.split < ev[d - ni],
+        "split {} not in the gap",
+        b.split
+    );
+    let dense_mean = ev[d - ni..].iter().sum::<f64>() / ni as f64;
+    let err = (b.mean - dense_mean).abs();
+    assert!(
+        err <= 4.0 * b.mean_se + 1e-3 * dense_mean,
+        "top-bulk mean {} vs dense {dense_mean}: error {err:.3e}, s.e. {:.3e}",
+        b.mean,
+        b.mean_se
+    );
+    // far tighter than the median's standard error, and the check can fail: the mean of the
+    // top Ni + 1 differs by more than the band.
+    assert!(
+        b.mean_se < 0.2 * b.median_se,
+        "mean s.e. {} vs median s.e. {}",
+        b.mean_se,
+        b.median_se
+    );
+    let wrong = ev[d - ni - 1..].iter().sum::<f64>() / (ni + 1) as f64;
+    assert!((b.mean - wrong).abs() > 4.0 * b.mean_se + 1e-3 * dense_mean);
+    assert!((b.count_above_split - ni as f64).abs() < 0.3 * ni as f64);
 }

@@ -491,6 +491,7 @@ pub fn density_at_optimum(
     };
     op.reserve(opts.block.max(probes_per_block(net.dim(), opts)));
     let mut est = estimate_density(&op, Some(moments), opts, progress)?;
-    est.top_bulk = Some(top_bulk(&est.probes, net.ni(), est.dimension));
+    let trace = est.moments.as_ref().map(|m| m.trace);
+    est.top_bulk = Some(top_bulk(&est.probes, net.ni(), est.dimension, trace));
     Ok(est)
 }
