@@ -15,9 +15,12 @@ cargo bench -p nearopt --bench density_roofline --no-run >/dev/null 2>&1
 printf "%6s %10s %12s %12s %12s %12s %10s %10s %s\n" N D exact_ms exact_cpu_ms jax_ms jax_cpu_ms ratio_wall ratio_cpu load1
 for n in "${sizes[@]}"; do
   load=$(cut -d' ' -f1 /proc/loadavg)
-  rust=$(NEAROPT_BENCH_N="$n" NEAROPT_BENCH_REPS="${REPS:-5}" cargo bench -q -p nearopt --bench density_roofline 2>/dev/null \
+  # Enough repetitions for the 10 ms CPU-time ticks: about 3 GFLOP of products in all.
+  reps=$(python3 -c "print(max(${REPS:-5}, int(3e9 / (6 * $n ** 3))))")
+  rust=$(NEAROPT_BENCH_N="$n" NEAROPT_BENCH_REPS="$reps" cargo bench -q -p nearopt --bench density_roofline 2>/dev/null \
     | grep 'product k = 1 ')
-  jax=$("$py" bench/jax_hvp.py "$n" --reps "${REPS:-5}" --threads "${THREADS:-2}")
+  jreps=$(python3 -c "print(max(${REPS:-5}, int(2e9 / (8e4 * $n ** 2))))")
+  jax=$("$py" bench/jax_hvp.py "$n" --reps "$jreps" --threads "${THREADS:-2}")
   python3 - "$n" "$rust" "$jax" "$load" <<'P'
 import json, re, sys
 n, rust, jax, load = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
