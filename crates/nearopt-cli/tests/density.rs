@@ -98,6 +98,22 @@ fn density_json_agrees_with_dense_spectrum() {
     let tr: f64 = ev.iter().sum();
     let trace = dens["trace"].as_f64().unwrap();
     assert!((trace - tr).abs() <= 1e-11 * tr, "{trace} vs {tr}");
+    // The top bulk (Ni = 14 eigenvalues): its mean from the exact trace minus the SLQ remainder
+    // agrees with the dense mean of the 14 largest within 4 standard errors plus the
+    // quadrature's resolution of the split (as in nearopt's tests/density_bulk.rs).
+    assert_eq!(dens["top_bulk_count"].as_u64().unwrap(), 14);
+    let mut sorted = ev.clone();
+    sorted.sort_by(f64::total_cmp);
+    let dense_mean = sorted[d - 14..].iter().sum::<f64>() / 14.0;
+    let (mean, se) = (
+        dens["top_bulk_mean"].as_f64().unwrap(),
+        dens["top_bulk_mean_se"].as_f64().unwrap(),
+    );
+    assert!(
+        (mean - dense_mean).abs() <= 4.0 * se + 1e-3 * dense_mean,
+        "top-bulk mean {mean} ± {se} vs dense {dense_mean}"
+    );
+    assert!(dens["top_bulk_median"].as_f64().unwrap() > 0.0);
     let tr2: f64 = ev.iter().map(|l| l * l).sum();
     let trace2 = dens["trace_squared"].as_f64().unwrap();
     assert!((trace2 - tr2).abs() <= 1e-11 * tr2, "{trace2} vs {tr2}");

@@ -257,6 +257,54 @@ fn orthogonalise(q: &[f64], n: usize, d: usize, w: &mut [f64], k: usize) -> Vec<
     total
 }
 
+/// Full reorthogonalisation of a Lanczos residual `w = H q_j` at a cost of about one pass
+/// over the basis instead of two: first the three-term recurrence `w −= α q_j + β q_{j−1}`
+/// (`O(D)`), then one classical Gram–Schmidt pass against all `j + 1` basis vectors, and a
+/// second pass only when the first removed a sizeable part of what was left (the
+/// Daniel–Gragg–Kaufman–Stewart criterion `‖w′‖ < ‖w‖/√2`, "twice is enough"). After the
+/// recurrence the remaining components along the basis are rounding-sized, so the second pass
+/// is taken only near a breakdown (exhausted Krylov space), where it matters. The decision is
+/// a deterministic function of the numbers: the result does not depend on the thread count.
+fn reorthogonalise_lanczos(
+    q: &[f64],
+    j: usize,
+    d: usize,
+    w: &mut [f64],
+    alpha: f64,
+    beta_prev: Option<f64>,
+) {
+    let qj = &q[j * d..(j + 1) * d];
+    match beta_prev {
+        Some(b) if j > 0 => {
+            let qp = &q[(j - 1) * d..j * d];
+            w.par_chunks_mut(CHUNK)
+                .zip(qj.par_chunks(CHUNK).zip(qp.par_chunks(CHUNK)))
+                .for_each(|(wc, (a, p))| {
+                    for ((x, u), v) in wc.iter_mut().zip(a).zip(p) {
+                        *x -= alpha * u + b * v;
+                    }
+                });
+        }
+        _ => w
+            .par_chunks_mut(CHUNK)
+            .zip(qj.par_chunks(CHUNK))
+            .for_each(|(wc, a)| {
+                for (x, u) in wc.iter_mut().zip(a) {
+                    *x -= alpha * u;
+                }
+            }),
+    }
+    let n = j + 1;
+    let mut coef = vec![0.0; n];
+    let before = norm(w);
+    project(q, n, d, w, 1, &mut coef);
+    subtract(q, n, d, &coef, w, 1);
+    if norm(w) < std::f64::consts::FRAC_1_SQRT_2 * before {
+        project(q, n, d, w, 1, &mut coef);
+        subtract(q, n, d, &coef, w, 1);
+    }
+}
+
 /// Eigenvalues (ascending), quadrature weights and last components of the eigenvectors of the
 /// symmetric tridiagonal matrix with diagonal `alpha` and off-diagonal `beta`.
 fn tridiagonal_ritz(alpha: &[f64], beta: &[f64]) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
@@ -298,7 +346,7 @@ pub const BREAKDOWN_TOL: f64 = 1e-12;
 
 /// `steps` Lanczos steps from each of the start vectors `starts` (column-major `D × P`),
 /// stepped in lockstep so that every step is one block product with `op`, with full
-/// reorthogonalisation (two classical Gram–Schmidt passes against all earlier vectors). A probe
+/// reorthogonalisation (the three-term recurrence, then one classical Gram–Schmidt pass against all earlier vectors and a second one when the DGKS criterion asks: `reorthogonalise_lanczos`). A probe
 /// whose residual falls below [`BREAKDOWN_TOL`] times the largest `|α|, β` so far has exhausted
 /// its Krylov space (always the case after `rank + 1` steps on a rank-deficient operator): it
 /// stops there and its quadrature is exact. Memory: `steps · D` numbers per probe.
@@ -366,7 +414,7 @@ pub fn lanczos_probes(
             .for_each(|(s, w)| {
                 let a = dot(w, &s.basis[j * d..(j + 1) * d]);
                 s.alpha.push(a);
-                orthogonalise(&s.basis, j + 1, d, w, 1);
+                reorthogonalise_lanczos(&s.basis, j, d, w, a, s.beta.last().copied());
                 let b = norm(w);
                 let scale = s
                     .alpha

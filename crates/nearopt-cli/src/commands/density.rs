@@ -105,6 +105,21 @@ struct Report<'a> {
     /// Local maxima `(log10 λ, density)` of the log curve (≥ 5% of the highest).
     log_peaks: &'a [(f64, f64)],
     median_above_floor: f64,
+    /// The top bulk (the `Nh` largest eigenvalues): its median, a quantile of the SLQ
+    /// distribution function (converges in probes and steps; docs/density.md), its standard
+    /// error over probes, and its 10% / 90% points.
+    top_bulk_count: usize,
+    top_bulk_median: f64,
+    top_bulk_median_se: f64,
+    top_bulk_q10: f64,
+    top_bulk_q90: f64,
+    /// The bulk's mean from the exact trace minus the SLQ remainder below `top_bulk_split`
+    /// (converges fastest: docs/density.md), its standard error, the split point in the gap
+    /// and the SLQ count of eigenvalues above it (≈ `top_bulk_count`).
+    top_bulk_mean: f64,
+    top_bulk_mean_se: f64,
+    top_bulk_split: f64,
+    top_bulk_count_slq: f64,
     probes: usize,
     steps: usize,
     seed: u64,
@@ -284,6 +299,18 @@ fn report<'a>(
         log_mode: est.log_mode,
         log_peaks: &est.log_peaks,
         median_above_floor: est.median_above_floor,
+        top_bulk_count: est.top_bulk.as_ref().map_or(0, |b| b.count),
+        top_bulk_median: est.top_bulk.as_ref().map_or(f64::NAN, |b| b.median),
+        top_bulk_median_se: est.top_bulk.as_ref().map_or(f64::NAN, |b| b.median_se),
+        top_bulk_q10: est.top_bulk.as_ref().map_or(f64::NAN, |b| b.quantile_10),
+        top_bulk_q90: est.top_bulk.as_ref().map_or(f64::NAN, |b| b.quantile_90),
+        top_bulk_mean: est.top_bulk.as_ref().map_or(f64::NAN, |b| b.mean),
+        top_bulk_mean_se: est.top_bulk.as_ref().map_or(f64::NAN, |b| b.mean_se),
+        top_bulk_split: est.top_bulk.as_ref().map_or(f64::NAN, |b| b.split),
+        top_bulk_count_slq: est
+            .top_bulk
+            .as_ref()
+            .map_or(f64::NAN, |b| b.count_above_split),
         probes: opts.probes,
         steps: opts.steps.min(est.dimension),
         seed: opts.seed,
@@ -364,6 +391,21 @@ fn human(r: &Report) -> String {
         .map(|(x, _)| format!("{:.4e}", 10f64.powf(*x)))
         .collect();
     let _ = writeln!(s, "peaks of the log density at λ ≈ {}", peaks.join(", "));
+    if r.top_bulk_count > 0 {
+        let _ = writeln!(
+            s,
+            "top bulk ({} eigenvalues; SLQ counts {:.1} above {:.3e}): mean {:.6e} ± {:.1e} (exact trace − SLQ remainder), median {:.5e} ± {:.1e} (SLQ quantile), 10%–90% {:.4e} – {:.4e}",
+            r.top_bulk_count,
+            r.top_bulk_count_slq,
+            r.top_bulk_split,
+            r.top_bulk_mean,
+            r.top_bulk_mean_se,
+            r.top_bulk_median,
+            r.top_bulk_median_se,
+            r.top_bulk_q10,
+            r.top_bulk_q90
+        );
+    }
     let _ = writeln!(
         s,
         "{} products in {:.2} s; memory estimate {:.1} MiB",

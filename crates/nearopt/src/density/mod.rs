@@ -11,6 +11,7 @@
 //! probes' spread gives an error band (± one standard error of the mean over probes, per grid
 //! point). See `docs/density.md`.
 
+pub mod bulk;
 pub mod moments;
 
 use crate::hessian::batched::{BatchedPopulationHessian, BlockOperator};
@@ -20,6 +21,7 @@ use crate::lanczos::{
 };
 use crate::network::Network;
 use crate::{Error, Result};
+pub use bulk::{tail_quantile, top_bulk, TopBulk};
 pub use moments::{trace_moments, TraceMoments};
 
 /// Options of [`estimate_density`].
@@ -116,6 +118,10 @@ pub struct DensityEstimate {
     pub log_peaks: Vec<(f64, f64)>,
     /// Median of the measure restricted to `λ > floor`.
     pub median_above_floor: f64,
+    /// The top bulk's median (a quantile of the SLQ distribution function, which converges in
+    /// `K` and `P`, unlike the peaks of the curves), when the bulk size is known
+    /// ([`density_at_optimum`]: `Ni` eigenvalues; see [`bulk`]).
+    pub top_bulk: Option<TopBulk>,
     /// Top eigenvalues, when asked.
     pub top: Option<TopEigenpairs>,
     /// Upper bound of the spectrum used for the support `[a, b]`: the largest Ritz value plus
@@ -446,6 +452,7 @@ pub fn estimate_density(
         log_mode,
         log_peaks,
         median_above_floor,
+        top_bulk: None,
         top,
         upper_bound,
         w1_quadrature_bound,
@@ -483,5 +490,8 @@ pub fn density_at_optimum(
         )
     };
     op.reserve(opts.block.max(probes_per_block(net.dim(), opts)));
-    estimate_density(&op, Some(moments), opts, progress)
+    let mut est = estimate_density(&op, Some(moments), opts, progress)?;
+    let trace = est.moments.as_ref().map(|m| m.trace);
+    est.top_bulk = Some(top_bulk(&est.probes, net.ni(), est.dimension, trace));
+    Ok(est)
 }

@@ -8,7 +8,7 @@
 //! G      = W1 Vᵀ                                   (Nh × Nh, GEMM, G_mp = w_m · V_p, g_p = G_pp)
 //! B_mp   = S_mp (K22_mp G_mp + K13_mp g_p) + a_m b_p K11_mp          (elementwise, O(Nh²))
 //! c_m    = Σ_p S_mp (K31_mp G_mp + K22_mp g_p) + a_m b_p K20_mp       (O(Nh²))
-//! (Hv)_W1 = (S∘K11) V + B W1 + diag(c) W1                             (two GEMMs)
+//! (Hv)_W1 = (S∘K11) V + (B + diag(c)) W1                             (two GEMMs)
 //! (Hv)_k  = Σ_m a_m (K20(m,k) g_m + K11(m,k) G_km) + Σ_j K00(k,j) b_j  (O(Nh²))
 //! ```
 //!
@@ -66,8 +66,6 @@ struct Workspace {
     bt: Vec<f64>,
     /// `diag[j·Nh + p] = g_p` of vector `j`.
     diag: Vec<f64>,
-    /// `cm[m·k + j] = c_m` of vector `j`.
-    cm: Vec<f64>,
     /// `ob[m·k + j]`: the W2-part of the result of vector `j`.
     ob: Vec<f64>,
 }
@@ -81,7 +79,6 @@ impl Workspace {
         self.gt = vec![0.0; k * nh * nh];
         self.bt = vec![0.0; k * nh * nh];
         self.diag = vec![0.0; k * nh];
-        self.cm = vec![0.0; k * nh];
         self.ob = vec![0.0; k * nh];
     }
 }
@@ -172,7 +169,7 @@ impl BatchedPopulationHessian {
     /// Bytes held: coefficient matrices, `W1` and a workspace for blocks of `k` vectors.
     pub fn memory_bytes(nh: usize, ni: usize, k: usize) -> u64 {
         let n2 = (nh * nh) as u64;
-        8 * (9 * n2 + (nh * ni) as u64 + 2 * k as u64 * n2 + 3 * (k * nh) as u64)
+        8 * (9 * n2 + (nh * ni) as u64 + 2 * k as u64 * n2 + 2 * (k * nh) as u64)
     }
 
     /// Floating-point operations of one product (the three GEMMs; the `O(Nh²)` rest is counted
@@ -226,10 +223,9 @@ impl BatchedPopulationHessian {
         let (gt, diag) = (&ws.gt[..k * nh * nh], &ws.diag[..k * nh]);
         ws.bt[..k * nh * nh]
             .par_chunks_mut(ub * stride)
-            .zip(ws.cm[..k * nh].par_chunks_mut(ub * k))
             .zip(ws.ob[..k * nh].par_chunks_mut(ub * k))
             .enumerate()
-            .for_each(|(r, ((bt, cm), ob))| {
+            .for_each(|(r, (bt, ob))| {
                 for (mi, m) in (r * ub..(r * ub + bt.len() / stride)).enumerate() {
                     let row = m * nh..(m + 1) * nh;
                     let (s22, s13, s31) = (
@@ -253,7 +249,8 @@ impl BatchedPopulationHessian {
                             bm[p] = s22[p] * gm[p] + s13[p] * g[p] + a11[p] * b[p];
                             c += s31[p] * gm[p] + s22[p] * g[p] + a20[p] * b[p];
                         }
-                        cm[mi * k + j] = c;
+                        // diag(c) W1 folds into B W1: (B + diag(c)) W1.
+                        bm[m] += c;
                         // (Hv)_m of the W2-part: Σ_q a_q K20(q,m) g_q + a_q K11(q,m) G_mq + K00(m,q) b_q.
                         let mut o = 0.0;
                         for q in 0..nh {
@@ -263,8 +260,8 @@ impl BatchedPopulationHessian {
                     }
                 }
             });
-        // Stage 3: (Hv)_W1ᵀ[:, block] = Vᵀ (S∘K11)ᵀ[:, block] + W1ᵀ Bᵀ[:, block] + c_m w_m.
-        let (bt, cm, ob) = (&ws.bt[..k * nh * nh], &ws.cm[..k * nh], &ws.ob[..k * nh]);
+        // Stage 3: (Hv)_W1ᵀ[:, block] = Vᵀ (S∘K11)ᵀ[:, block] + W1ᵀ (B + diag c)ᵀ[:, block].
+        let (bt, ob) = (&ws.bt[..k * nh * nh], &ws.ob[..k * nh]);
         let s11t = MatRef::from_column_major_slice(&self.s11, nh, nh);
         out.par_chunks_mut(d).enumerate().for_each(|(j, oj)| {
             let vt = MatRef::from_column_major_slice(&v[j * d..j * d + nh * ni], ni, nh);
@@ -293,13 +290,6 @@ impl BatchedPopulationHessian {
                         Par::Seq,
                     );
                     matmul(dst, Accum::Add, wt, btj, 1.0, Par::Seq);
-                    for c in 0..cols {
-                        let cmj = cm[(m0 + c) * k + j];
-                        let wm = &self.w1[(m0 + c) * ni..(m0 + c + 1) * ni];
-                        for (o, w) in chunk[c * ni..(c + 1) * ni].iter_mut().zip(wm) {
-                            *o += cmj * w;
-                        }
-                    }
                 });
         });
     }
