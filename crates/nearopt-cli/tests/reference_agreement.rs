@@ -281,6 +281,19 @@ fn cli_spectrum_and_hessian_agree_with_the_numpy_reference() {
     eprintln!("worst relative disagreement with the reference: {worst:.2e}");
 }
 
+/// One student case: name, teacher activation, `Ni`, teacher `Nh`, student activation, student
+/// `Nh`, and (b1, b2) present on the teacher and on the student.
+type StudentCase<'a> = (
+    &'a str,
+    &'a Value,
+    usize,
+    usize,
+    &'a Value,
+    usize,
+    (bool, bool),
+    (bool, bool),
+);
+
 /// `nearopt spectrum/hessian --network T --student S` (the exact Hessian at a student, functional
 /// term included) against the independent `tools/reference/student_reference.py` (quadrature over
 /// the joint row space of the student's and the teacher's rows, directly on `J Jᵀ + r ∂²y`; its
@@ -309,16 +322,7 @@ fn cli_student_hessians_agree_with_the_numpy_reference() {
     let cubic = json!({"kind": "polynomial", "coefficients": [0.2, 1.0, -0.3, 0.25]});
     let mut cases: Vec<(String, Value, Value)> = Vec::new();
     // (name, teacher activation, Ni, teacher Nh, student activation, student Nh, biases t/s)
-    let specs: [(
-        &str,
-        &Value,
-        usize,
-        usize,
-        &Value,
-        usize,
-        (bool, bool),
-        (bool, bool),
-    ); 7] = [
+    let specs: [StudentCase; 7] = [
         (
             "erf-wider",
             &erf,
