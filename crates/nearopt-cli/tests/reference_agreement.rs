@@ -101,6 +101,49 @@ fn cases() -> Vec<(String, Value)> {
         net["w1"][2] = json!([0.0, 0.0, 0.0]);
         out.push((format!("{name}-degenerate"), net));
     }
+    // The smooth activations beyond the paper, and biases (non-centred pre-activations), on
+    // shapes whose row space has at most two dimensions (the reference's trapezoid grid is then
+    // small). relu and leaky_relu are not here: the reference's quadrature needs a smooth g'
+    // (they are checked against Monte Carlo in `verify_monte_carlo.rs`).
+    let biased = |mut net: Value, g: &mut Gen, b1: bool, b2: bool| {
+        let nh = net["w2"].as_array().unwrap().len();
+        if b1 {
+            net["b1"] = json!((0..nh).map(|_| 0.5 * g.normal()).collect::<Vec<f64>>());
+        }
+        if b2 {
+            net["b2"] = json!(0.3 * g.normal());
+        }
+        net
+    };
+    for (name, act, ni, nh, b1, b2) in [
+        ("gelu", json!({"kind": "gelu"}), 2, 2, false, false),
+        ("silu", json!({"kind": "silu"}), 3, 2, false, false),
+        ("softplus", json!({"kind": "softplus"}), 2, 2, false, false),
+        ("sigmoid", json!({"kind": "sigmoid"}), 2, 1, false, false),
+        ("erf-b1-b2", json!({"kind": "erf"}), 3, 2, true, true),
+        (
+            "quadratic-b1",
+            json!({"kind": "quadratic", "epsilon": 0.8}),
+            4,
+            3,
+            true,
+            false,
+        ),
+        (
+            "cubic-b1-b2",
+            json!({"kind": "polynomial", "coefficients": [0.1, 1.0, -0.4, 0.3]}),
+            3,
+            3,
+            true,
+            true,
+        ),
+        ("gelu-b2", json!({"kind": "gelu"}), 2, 2, false, true),
+        ("tanh-b1", json!({"kind": "tanh"}), 2, 1, true, false),
+        ("silu-b1-b2", json!({"kind": "silu"}), 2, 2, true, true),
+    ] {
+        let net = random_network(&mut g, act, ni, nh, 1.0);
+        out.push((format!("{name}-{ni}x{nh}"), biased(net, &mut g, b1, b2)));
+    }
     // W1 = 0: every pre-activation vanishes (q = c = 0).
     out.push((
         "tanh-zero-w1".into(),
