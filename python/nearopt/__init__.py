@@ -1,6 +1,6 @@
 """nearopt: curvature and learning dynamics of two-layer teacher-student networks near the optimum.
 
-The networks are ``y = W2 · g(W1 x)`` with inputs ``x ~ N(0, I)`` (paper: "A Teacher-Student
+The networks are ``y = W2 · g(W1 x + b1) + b2`` (biases optional) with inputs ``x ~ N(0, I)`` (paper: "A Teacher-Student
 Perspective on the Dynamics of Learning Near the Optimal Point"). Everything is computed by the
 Rust library ``nearopt`` (the same code as the ``nearopt`` command line), with the GIL released:
 
@@ -12,12 +12,14 @@ Rust library ``nearopt`` (the same code as the ``nearopt`` command line), with t
 - :func:`sampled_hessian`, :func:`jacobian`, :func:`ntk_gram`, :func:`inputs`: estimates from
   Gaussian samples at any student (Eqs. 3–5);
 - :func:`spectrum`: ``nearopt spectrum --json`` as a dict;
+- :func:`rank`: ``nearopt rank --json`` (the rank certified in exact or interval arithmetic);
+- :func:`density`: ``nearopt density --json`` (stochastic Lanczos quadrature, matrix-free);
 - :func:`linear_spectrum_density`: the linear network's eigenvalue law (Section 3.1, Fig. 2);
 - :func:`train`: training runs against Eq. 7 (``nearopt train``);
 - :func:`reproduce`: the paper's report (``nearopt reproduce``).
 
 Arrays are float64 in C order in the parameter order of ``INTERFACE.md`` (W1 row by row, then
-W2). Bad input raises ``ValueError`` with the command line's message; a dense matrix that cannot
+W2, then b1 and b2 where the network has them). Bad input raises ``ValueError`` with the command line's message; a dense matrix that cannot
 fit raises ``MemoryError`` before anything is allocated (the limit is the available memory or
 the environment variable ``NEAROPT_MEMORY_LIMIT``, e.g. ``"8G"``). ``threads=`` sets the worker
 threads of one call; results never depend on it.
@@ -34,11 +36,13 @@ from . import _nearopt
 from ._nearopt import (
     Network,
     PopulationOperator,
+    density,
     hessian,
     inputs,
     jacobian,
     linear_spectrum_density,
     ntk_gram,
+    rank,
     reproduce,
     sampled_hessian,
     spectrum,
@@ -50,12 +54,14 @@ __version__: str = _nearopt.__version__
 __all__ = [
     "Network",
     "HessianOperator",
+    "density",
     "hessian",
     "hessian_operator",
     "inputs",
     "jacobian",
     "linear_spectrum_density",
     "ntk_gram",
+    "rank",
     "reproduce",
     "sampled_hessian",
     "spectrum",

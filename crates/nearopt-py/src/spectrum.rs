@@ -1,11 +1,12 @@
 //! `nearopt.spectrum`: what `nearopt spectrum --json` prints, as a dict with NumPy arrays.
 
+use crate::hessian::{dense_of, exact_operator};
 use crate::network::{activation_to_py, PyNetwork};
 use crate::{lib_err, matrix_from_vec, pool, run_on, vector_from_vec};
 use nearopt::hessian::sampled::{ntk_gram, sampled_outer_product};
 use nearopt::hessian::{check_dense_fits, DenseMatrix};
 use nearopt::spectrum::{rank, smallest_nonzero, symmetric_spectrum};
-use nearopt::{Network, PopulationHessian};
+use nearopt::Network;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -50,7 +51,7 @@ fn eigen(
     }
     let h = match sampled {
         Some((samples, seed)) => sampled_outer_product(net, samples, seed)?,
-        None => PopulationHessian::at_optimum(net).dense()?,
+        None => dense_of(exact_operator(net)?.as_ref())?,
     };
     let sp = match one_thread {
         Some(p) if vectors => p.install(|| symmetric_spectrum(&h, true))?,
