@@ -71,7 +71,8 @@ __all__ = [
 
 
 class HessianOperator(LinearOperator):
-    """The exact population Hessian at the optimum as a ``scipy.sparse.linalg.LinearOperator``.
+    """The exact population Hessian (at the optimum, or at a student) as a
+    ``scipy.sparse.linalg.LinearOperator``.
 
     Made by :func:`hessian_operator`. Products cost ``O(Nh² Ni)`` each and never form the
     ``D × D`` matrix; ``matmat`` runs its columns in parallel. The operator is symmetric, so
@@ -79,8 +80,13 @@ class HessianOperator(LinearOperator):
     same as :func:`hessian`).
     """
 
-    def __init__(self, teacher: Network, threads: Optional[int] = None):
-        self._op = PopulationOperator(teacher, threads=threads)
+    def __init__(
+        self,
+        teacher: Network,
+        student: Optional[Network] = None,
+        threads: Optional[int] = None,
+    ):
+        self._op = PopulationOperator(teacher, student, threads=threads)
         d = self._op.dim
         super().__init__(dtype=np.dtype(np.float64), shape=(d, d))
 
@@ -109,21 +115,31 @@ class HessianOperator(LinearOperator):
         return self._op.dense()
 
 
-def hessian_operator(teacher: Network, *, threads: Optional[int] = None) -> HessianOperator:
-    """The exact population Hessian at the optimum as a matrix-free ``LinearOperator``.
+def hessian_operator(
+    teacher: Network,
+    student: Optional[Network] = None,
+    *,
+    threads: Optional[int] = None,
+) -> HessianOperator:
+    """The exact population Hessian as a matrix-free ``LinearOperator``.
 
-    The same matrix as :func:`hessian` (the Hessian of ``½ E[(y − y*)²]`` at student = teacher,
-    paper Eqs. 8–18 in the corrected form of ``docs/derivations.md``), but products ``H v`` cost
-    ``O(Nh² Ni)`` from the ``Nh²`` bivariate Gaussian pair moments, instead of ``O(D²)`` memory
-    and time. With ``G[m][p] = w_m · V_p`` (``V_p`` the W1 part of ``v`` for unit ``p``, ``b``
-    its W2 part)::
+    The same matrix as :func:`hessian` (the Hessian of ``½ E[(y − y*)²]``; without ``student``
+    at student = teacher, paper Eqs. 8–18 in the corrected form of ``docs/derivations.md``),
+    but products ``H v`` cost ``O(Nh² Ni)`` from the ``Nh²`` bivariate Gaussian pair moments,
+    instead of ``O(D²)`` memory and time. With ``G[m][p] = w_m · V_p`` (``V_p`` the W1 part of
+    ``v`` for unit ``p``, ``b`` its W2 part)::
 
         (Hv)_m = Σ_p a_m a_p [K11 V_p + K31 w_m G_mp + K22 (w_m G_pp + w_p G_mp) + K13 w_p G_pp]
                  + a_m Σ_k b_k (w_m K20(m,k) + w_k K11(m,k))
         (Hv)_k = Σ_m a_m (K20(m,k) G_mm + K11(m,k) G_km) + Σ_j K00(k,j) b_j
 
+    (plus the bias rows where the network has biases). With ``student`` (the teacher's ``Ni``;
+    any ``Nh``, activation and biases) the operator is the Hessian at the student: the
+    Gauss–Newton term ``E[J Jᵀ]`` of the student plus the functional term
+    ``E[(y_s − y_t) ∇²y_s]`` (paper Eqs. 3–5 in expectation, ``docs/student.md``); ``D`` and the
+    parameter order are the student's, and eigenvalues may be negative.
+
     ``scipy.sparse.linalg.eigsh(hessian_operator(t), k=10)`` finds the top of the spectrum at
     ``D ≈ 10⁵`` in seconds. ``threads``: worker threads of every product (one pool, made once).
-    The exact Hessian at another student is not in the library yet.
     """
-    return HessianOperator(teacher, threads=threads)
+    return HessianOperator(teacher, student, threads=threads)

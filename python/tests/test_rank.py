@@ -42,3 +42,12 @@ def test_rank_errors_are_value_errors():
         nearopt.rank(t, max_bits=8)
     with pytest.raises(ValueError, match=r"start_bits must be between 16 and max_bits \(64\), got 128"):
         nearopt.rank(t, start_bits=128, max_bits=64)
+
+
+def test_too_much_work_is_a_value_error_with_the_cli_message(nearopt_cli, tmp_path):
+    path = tmp_path / "big.json"
+    nearopt_cli.ok("teacher", "--activation", "erf", "--ni", 20, "--nh", 10, "--out", path)
+    message = nearopt_cli.error("rank", "--network", path, "--json")
+    with pytest.raises(ValueError) as e:
+        nearopt.rank(nearopt.Network.from_file(path))
+    assert str(e.value) in message and "operations" in str(e.value)

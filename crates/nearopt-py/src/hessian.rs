@@ -20,10 +20,36 @@ use rayon::prelude::*;
 /// and `spectrum`, so that the three always describe the same matrix.
 pub(crate) type ExactOperator = Box<dyn HessianOperator + Send + Sync>;
 
-/// The exact population Hessian of `teacher` at the optimum as an operator (its moments
-/// computed, or the error that prevents them).
-pub(crate) fn exact_operator(teacher: &Network) -> nearopt::Result<ExactOperator> {
-    Ok(Box::new(PopulationHessian::try_at_optimum(teacher)?))
+/// The exact population Hessian of `½ E[(y_student − y_teacher)²]` as an operator: at the
+/// optimum of `teacher` without `student` (its moments computed, or the error that prevents
+/// them).
+pub(crate) fn exact_operator(
+    teacher: &Network,
+    student: Option<&Network>,
+) -> nearopt::Result<ExactOperator> {
+    match student {
+        None => Ok(Box::new(PopulationHessian::try_at_optimum(teacher)?)),
+        Some(_) => Err(nearopt::Error::Invalid(
+            "the exact Hessian at another student is not in this build of the library; use \
+             sampled_hessian(teacher, n, seed, student=...)"
+                .into(),
+        )),
+    }
+}
+
+/// Refuses a student whose shape differs from the teacher's where the sampled Hessian needs it
+/// (the wording of `nearopt hessian --samples`).
+pub(crate) fn check_same_shape(teacher: &Network, student: &Network) -> nearopt::Result<()> {
+    if (student.ni(), student.nh()) != (teacher.ni(), teacher.nh()) {
+        return Err(nearopt::Error::Shape(format!(
+            "student has Ni = {}, Nh = {} but teacher has Ni = {}, Nh = {}",
+            student.ni(),
+            student.nh(),
+            teacher.ni(),
+            teacher.nh()
+        )));
+    }
+    Ok(())
 }
 
 /// The dense matrix of an exact operator, refused (with the size it would need) before
@@ -59,21 +85,28 @@ pub(crate) fn dense_of(op: &dyn HessianOperator) -> nearopt::Result<DenseMatrix>
 /// The array owns the library's buffer (no copy). ``threads``: worker threads for this call
 /// (default: all cores); the result does not depend on it.
 ///
+/// With ``student`` (``nearopt hessian --network T --student S``): the exact population Hessian
+/// of ``½ E[(y_s − y_t)²]`` at the student, ``H = E[J_s J_sᵀ] + E[(y_s − y_t) ∇²y_s]`` (paper
+/// Eqs. 3–5 in expectation; the functional term in closed form or by exact low-dimensional
+/// Gaussian quadrature, ``docs/student.md``). The student has the teacher's ``Ni``; its ``Nh``,
+/// activation and biases may differ; ``D`` and the parameter order are the student's, and the
+/// matrix may be indefinite.
+///
 /// Raises ``MemoryError`` (with the size it would need) before allocating when ``8·D²`` bytes do
-/// not fit in the available memory (or in ``NEAROPT_MEMORY_LIMIT``). The exact Hessian at
-/// another student is not in the library yet: use ``sampled_hessian(teacher, n, seed,
-/// student=...)``.
+/// not fit in the available memory (or in ``NEAROPT_MEMORY_LIMIT``).
 #[pyfunction]
-#[pyo3(signature = (teacher, *, threads=None))]
+#[pyo3(signature = (teacher, student=None, *, threads=None))]
 pub fn hessian<'py>(
     py: Python<'py>,
     teacher: PyRef<'py, PyNetwork>,
+    student: Option<PyRef<'py, PyNetwork>>,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let net = &teacher.net;
-    let d = net.dim();
+    let t = &teacher.net;
+    let s = student.as_ref().map(|s| &s.net);
+    let d = s.unwrap_or(t).dim();
     check_dense_fits(d, d, "population Hessian").map_err(lib_err)?;
-    let h = run(py, threads, || dense_of(exact_operator(net)?.as_ref()))?;
+    let h = run(py, threads, || dense_of(exact_operator(t, s)?.as_ref()))?;
     matrix_from_vec(py, d, d, h.into_vec())
 }
 
@@ -120,15 +153,17 @@ impl PopulationOperator {
 #[pymethods]
 impl PopulationOperator {
     #[new]
-    #[pyo3(signature = (teacher, *, threads=None))]
+    #[pyo3(signature = (teacher, student=None, *, threads=None))]
     fn new(
         py: Python<'_>,
         teacher: PyRef<'_, PyNetwork>,
+        student: Option<PyRef<'_, PyNetwork>>,
         threads: Option<usize>,
     ) -> PyResult<Self> {
         let p = pool(threads)?;
-        let net = &teacher.net;
-        let op = run_on(py, p.as_ref(), || exact_operator(net))?;
+        let t = &teacher.net;
+        let s = student.as_ref().map(|s| &s.net);
+        let op = run_on(py, p.as_ref(), || exact_operator(t, s))?;
         Ok(PopulationOperator { op, pool: p })
     }
 
@@ -224,15 +259,7 @@ pub fn sampled_hessian<'py>(
     let t = &teacher.net;
     let s = student.as_ref().map(|s| &s.net);
     if let Some(s) = s {
-        if (s.ni(), s.nh()) != (t.ni(), t.nh()) {
-            return Err(PyValueError::new_err(format!(
-                "student has Ni = {}, Nh = {} but teacher has Ni = {}, Nh = {}",
-                s.ni(),
-                s.nh(),
-                t.ni(),
-                t.nh()
-            )));
-        }
+        check_same_shape(t, s).map_err(lib_err)?;
     }
     let d = t.dim();
     check_dense_fits(d, d, "sampled Hessian").map_err(lib_err)?;

@@ -29,8 +29,8 @@ const MAX_BITS_LIMIT: u32 = 65536;
 ///   ``monomials``, ``attempts``, ``float64_tolerance``, ``note``;
 /// - ``seconds``, ``activation``, ``ni``, ``nh``, ``nearopt_version``.
 ///
-/// Networks with biases, and work beyond the library's limit, are refused with ``ValueError``
-/// (the CLI's message).
+/// Networks with biases, and networks whose certificate would take more than the library's work
+/// limit (about ten minutes), are refused with ``ValueError`` (the CLI's message).
 #[pyfunction]
 #[pyo3(signature = (net, *, start_bits=64, max_bits=1024, kept_bound=true, threads=None))]
 pub fn rank<'py>(
@@ -59,8 +59,13 @@ pub fn rank<'py>(
     };
     let (c, seconds) = run(py, threads, || {
         let t0 = Instant::now();
-        let c = certified_rank(net, &opts)?;
-        Ok::<_, nearopt::Error>((c, t0.elapsed().as_secs_f64()))
+        // Refused work (more big-integer operations than the limit) is a matter of the input
+        // network's size, not of memory: ValueError, with the library's message.
+        let c = certified_rank(net, &opts).map_err(|e| match e {
+            nearopt::Error::TooLarge(_) => PyValueError::new_err(e.to_string()),
+            e => crate::lib_err(e),
+        })?;
+        Ok::<_, PyErr>((c, t0.elapsed().as_secs_f64()))
     })?;
     let out = json_to_py(py, &c)?.cast_into::<PyDict>()?;
     out.set_item("seconds", seconds)?;
