@@ -98,8 +98,31 @@ fn remove_path(p: &Path) {
     }
 }
 
+static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+fn children() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    CHILDREN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs `cmd` to completion as a registered child: should this process be interrupted meanwhile,
+/// the signal handler ([`install_signal_cleanup`]) passes the signal on to the child before it
+/// removes the temporaries, so no orphan keeps running (or writing into them).
+pub fn run_child(cmd: &mut std::process::Command) -> std::io::Result<std::process::ExitStatus> {
+    // Hold the registry while spawning, so that a signal cannot fall between spawn and register.
+    let mut child = {
+        let mut list = children();
+        let child = cmd.spawn()?;
+        list.push(child.id());
+        child
+    };
+    let status = child.wait();
+    children().retain(|p| *p != child.id());
+    status
+}
+
 /// Installs the handler of SIGINT, SIGTERM and SIGHUP: it removes every registered temporary
-/// ([`TempPath`]) and exits with 128 + the signal number, as a shell reports a killed program.
+/// ([`TempPath`]), after passing the signal on to the registered child processes
+/// ([`run_child`]), and exits with 128 + the signal number, as a shell reports a killed program.
 /// It runs on its own thread (signal-hook's iterator), not inside the signal context, and holds
 /// the registry's lock until the process exits, so no new temporary appears after the cleanup.
 pub fn install_signal_cleanup() {
@@ -111,6 +134,13 @@ pub fn install_signal_cleanup() {
         };
         std::thread::spawn(move || {
             if let Some(sig) = signals.forever().next() {
+                for pid in children().iter() {
+                    // SAFETY: kill(2) has no memory-safety preconditions; a pid that has already
+                    // exited makes it fail with ESRCH, which is ignored.
+                    unsafe {
+                        libc::kill(*pid as libc::pid_t, sig);
+                    }
+                }
                 let list = temporaries();
                 for p in list.iter() {
                     remove_path(p);

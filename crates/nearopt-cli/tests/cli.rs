@@ -732,18 +732,18 @@ fn bad_input_fails_with_one_named_line_and_no_output() {
             "cannot read network file",
         ),
         (
-            "student without samples",
+            "exact student of other Ni",
             strs(&[
                 "hessian",
                 "--network",
                 &g,
                 "--student",
-                &g,
+                s(&other),
                 "--out",
                 s(&out),
             ]),
             vec![],
-            "--student needs --samples",
+            "they must agree",
         ),
         (
             "student shape",

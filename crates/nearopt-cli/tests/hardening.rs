@@ -628,6 +628,24 @@ fn interrupted_writes_leave_no_temporary() {
     }
 }
 
+/// The smallest `bench --numpy` run, with `script` (run by `/bin/sh`) as the NumPy reference.
+#[cfg(unix)]
+fn bench_numpy(script: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nearopt"));
+    cmd.args([
+        "bench",
+        "--sizes",
+        "1",
+        "--ensemble",
+        "0",
+        "--repeats",
+        "1",
+        "--numpy",
+    ])
+    .args(["--python", "/bin/sh", "--script", script]);
+    cmd
+}
+
 /// `bench --numpy` with a reference that returns nothing, fails or writes no file: an error,
 /// never a table of NaN, and its scratch directory is removed every time.
 #[cfg(unix)]
@@ -651,18 +669,7 @@ fn bench_numpy_without_results_fails_and_cleans_up() {
     ];
     for (name, body, needle) in scripts {
         let script = dir.write(name, body);
-        let child = Command::new(env!("CARGO_BIN_EXE_nearopt"))
-            .args([
-                "bench",
-                "--sizes",
-                "1",
-                "--ensemble",
-                "0",
-                "--repeats",
-                "1",
-                "--numpy",
-            ])
-            .args(["--python", "/bin/sh", "--script", &script])
+        let child = bench_numpy(&script)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -692,4 +699,58 @@ fn bench_numpy_without_results_fails_and_cleans_up() {
             scratch.display()
         );
     }
+}
+
+/// SIGTERM during `bench --numpy`: the reference child process is stopped too (the signal is
+/// passed on), and the scratch directory is removed. Fails if the child outlives nearopt.
+#[cfg(target_os = "linux")]
+#[test]
+fn sigterm_during_bench_numpy_stops_the_reference() {
+    let dir = TempDir::new("bench-sigterm");
+    let pidfile = dir.path("child.pid");
+    // `exec` so that the recorded pid is the process that sleeps.
+    let script = dir.write(
+        "slow.sh",
+        &format!("echo $$ > {}; exec sleep 120", pidfile.display()),
+    );
+    let mut child = bench_numpy(&script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let reference = loop {
+        if let Ok(text) = std::fs::read_to_string(&pidfile) {
+            if let Ok(pid) = text.trim().parse::<u32>() {
+                break pid;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the reference never started"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "bench ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    // The child is gone (or a zombie of init's) within a few seconds: /proc/PID/stat state.
+    let alive = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| !s.contains(") Z "))
+            .unwrap_or(false)
+    };
+    let t = Instant::now();
+    while alive(reference) && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !alive(reference),
+        "the reference {reference} outlived nearopt"
+    );
+    let scratch = std::env::temp_dir().join(format!("nearopt-bench-{}", child.id()));
+    assert!(!scratch.exists(), "{} left behind", scratch.display());
 }

@@ -8,6 +8,9 @@
 use std::sync::OnceLock;
 
 pub mod adaptive;
+mod wick;
+
+pub use wick::{bivariate_moment, normal_moment, normal_moment_scaled};
 
 /// Covariance `[[q1, c], [c, q2]]` of two centred jointly normal pre-activations
 /// `z1 = u·x`, `z2 = v·x` with `x ~ N(0, I)`: `q1 = |u|²`, `q2 = |v|²`, `c = u·v`.
@@ -43,41 +46,6 @@ impl Cov2 {
 /// Dot product.
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// Double factorial `(k-1)!!` for even `k` (`E[ξ^k]` of a standard normal), 0 for odd `k`.
-pub fn normal_moment(k: usize) -> f64 {
-    if k % 2 == 1 {
-        return 0.0;
-    }
-    (1..k).step_by(2).map(|j| j as f64).product()
-}
-
-fn binom(n: usize, k: usize) -> f64 {
-    (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
-}
-
-/// `E[z1^i z2^j]` for centred `(z1, z2)` with covariance `cov`, exactly (Isserlis/Wick):
-/// `Σ_k C(i,k) C(j,k) k! (i-k-1)!! (j-k-1)!! c^k q1^((i-k)/2) q2^((j-k)/2)` over `k ≡ i ≡ j (mod 2)`.
-pub fn bivariate_moment(i: usize, j: usize, cov: Cov2) -> f64 {
-    if (i + j) % 2 == 1 {
-        return 0.0;
-    }
-    let mut sum = 0.0;
-    let mut k = i % 2;
-    while k <= i.min(j) {
-        let pairings = binom(i, k)
-            * binom(j, k)
-            * (1..=k).map(|t| t as f64).product::<f64>()
-            * normal_moment(i - k)
-            * normal_moment(j - k);
-        sum += pairings
-            * cov.c.powi(k as i32)
-            * cov.q1.powi(((i - k) / 2) as i32)
-            * cov.q2.powi(((j - k) / 2) as i32);
-        k += 2;
-    }
-    sum
 }
 
 /// A Gauss–Hermite rule for the standard normal: `E[f(ξ)] ≈ Σ w_i f(x_i)`, exact for

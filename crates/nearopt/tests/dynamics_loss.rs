@@ -1,7 +1,7 @@
 //! The exact population loss and gradient against Monte Carlo and finite differences, and the
 //! finite-difference Hessian against the exact optimum Hessian.
 
-use nearopt::dynamics::trajectory::population_hessian_at;
+use nearopt::dynamics::trajectory::finite_difference_hessian_at as population_hessian_at;
 use nearopt::dynamics::PopulationLoss;
 use nearopt::hessian::sampled::gaussian_inputs;
 use nearopt::teacher::{sample_teacher, WeightDistribution};

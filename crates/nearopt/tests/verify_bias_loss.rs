@@ -11,7 +11,7 @@
 //!    `1e-6 (1 + max|H|)` (ReLU's loss is C² but not C³ at the optimum: O(h) error).
 
 use nearopt::dynamics::loss::PopulationLoss;
-use nearopt::dynamics::trajectory::population_hessian_at;
+use nearopt::dynamics::trajectory::finite_difference_hessian_at as population_hessian_at;
 use nearopt::hessian::sampled::gaussian_inputs;
 use nearopt::teacher::{sample_teacher, WeightDistribution};
 use nearopt::{Activation, Network, PopulationHessian};

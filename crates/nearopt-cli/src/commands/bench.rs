@@ -110,18 +110,19 @@ fn run_numpy(args: &Args, spec: &Value) -> Result<Value> {
         .numpy_threads
         .unwrap_or_else(rayon::current_num_threads)
         .to_string();
-    let status = Command::new(&args.python)
-        .arg(&args.script)
-        .arg(&cases)
-        .arg(&out)
-        // These slow a current OpenBLAS on this machine; the thread counts match ours.
-        .env_remove("OPENBLAS_CORETYPE")
-        .env_remove("OPENBLAS_L2_SIZE")
-        .env("OMP_NUM_THREADS", &threads)
-        .env("OPENBLAS_NUM_THREADS", &threads)
-        .env("MKL_NUM_THREADS", &threads)
-        .status()
-        .with_context(|| format!("cannot run {}", args.python.display()))?;
+    let status = crate::io::run_child(
+        Command::new(&args.python)
+            .arg(&args.script)
+            .arg(&cases)
+            .arg(&out)
+            // These slow a current OpenBLAS on this machine; the thread counts match ours.
+            .env_remove("OPENBLAS_CORETYPE")
+            .env_remove("OPENBLAS_L2_SIZE")
+            .env("OMP_NUM_THREADS", &threads)
+            .env("OPENBLAS_NUM_THREADS", &threads)
+            .env("MKL_NUM_THREADS", &threads),
+    )
+    .with_context(|| format!("cannot run {}", args.python.display()))?;
     if !status.success() {
         bail!(
             "the NumPy reference {} failed ({status})",

@@ -1,13 +1,14 @@
 //! `nearopt hessian`: write the Hessian of the generalization error as a `D × D` float64 `.npy`
 //! (C order, parameter order of `INTERFACE.md`): the exact population Hessian at the optimum
-//! (paper Eqs. 8–18, corrected), or its estimate from `--samples` Gaussian inputs (Eqs. 3–5),
-//! optionally at another `--student` point (functional term included).
+//! (paper Eqs. 8–18, corrected), or its estimate from `--samples` Gaussian inputs (Eqs. 3–5);
+//! with `--student`, the Hessian at that student (functional term included), exact
+//! ([`nearopt::hessian::ExactHessian`], `docs/student.md`) or sampled.
 
 use crate::guard::{self, check_memory, check_work, f64_bytes, mul};
 use crate::io::{check_output_path, read_network, with_progress, write_npy_matrix};
 use anyhow::{bail, Context, Result};
 use nearopt::hessian::sampled::{sampled_hessian, sampled_outer_product, CHUNK};
-use nearopt::hessian::DenseMatrix;
+use nearopt::hessian::{DenseMatrix, ExactHessian};
 use nearopt::{Network, PopulationHessian};
 use std::path::{Path, PathBuf};
 
@@ -28,8 +29,10 @@ pub struct Args {
     /// Seed of the inputs (with --samples) [default: 1].
     #[arg(long)]
     seed: Option<u64>,
-    /// Student network file: the sampled Hessian at this student against the teacher --network
-    /// (needs --samples).
+    /// Student network file: the Hessian of ½ E[(y_student − y_teacher)²] at this student
+    /// against the teacher --network, functional term included — exact (population), or
+    /// sampled with --samples. The student has the teacher's Ni; without --samples its Nh,
+    /// activation and biases may differ (D and the parameter order are the student's).
     #[arg(long)]
     student: Option<PathBuf>,
 }
@@ -147,74 +150,131 @@ pub fn dense_at_optimum(
     Ok(h)
 }
 
-/// Runs `nearopt hessian`.
-pub fn run(args: Args) -> Result<()> {
-    let method = Method::from_flags(args.samples, args.seed)?;
-    if args.student.is_some() && matches!(method, Method::Exact) {
+/// Work of the exact Hessian at a student, in floating-point-operation equivalents: the dense
+/// `D²` assembly, the functional blocks `Nh_s (Nh_s + Nh_t) Ni²`, and `Nh_s (Nh_s + Nh_t)`
+/// pair quadratures of ~10⁶ operations each (nested adaptive Gauss–Kronrod, 15 components).
+pub fn exact_student_work(teacher: &Network, student: &Network) -> Option<u128> {
+    let d = student.dim() as u128;
+    let (ni, nh) = (student.ni() as u128, student.nh() as u128);
+    let pairs = mul(nh, nh.checked_add(teacher.nh() as u128)?)?;
+    mul(d, d)?
+        .checked_add(pairs.checked_mul(ni.checked_mul(ni)?)?)?
+        .checked_add(pairs.checked_mul(1_000_000)?)
+}
+
+/// The dense Hessian of `½ E[(y_student − y_teacher)²]` at `student` (read from
+/// `student_path`) against `teacher` (from `teacher_path`) by `method`: exact
+/// ([`ExactHessian`]: any width, activation and biases) or sampled (the teacher's `Ni` and
+/// `Nh`). Sized before it starts and refused if any entry is not finite.
+pub fn dense_at_student(
+    teacher: &Network,
+    student: &Network,
+    method: &Method,
+    teacher_path: &Path,
+    student_path: &Path,
+    command: &str,
+) -> Result<DenseMatrix> {
+    if student.ni() != teacher.ni() {
         bail!(
-            "--student needs --samples: the exact population Hessian is only defined at the optimum \
-             (student = teacher); use --samples N for the sampled Hessian at another student"
+            "student {} has Ni = {} inputs but teacher {} has Ni = {}: they must agree",
+            student_path.display(),
+            student.ni(),
+            teacher_path.display(),
+            teacher.ni()
         );
     }
-    check_output_path(&args.out, "--out")?;
-    let teacher = read_network(&args.network)?;
-    let h = match (&args.student, &method) {
-        (Some(path), Method::Sampled { samples, seed }) => {
-            let student = read_network(path)?;
+    let d = student.dim();
+    let (h, what) = match *method {
+        Method::Exact => {
+            method.check_cost(student, command)?;
+            check_work(
+                exact_student_work(teacher, student),
+                &format!("{command}: the exact {d} × {d} Hessian at the student"),
+            )?;
+            let h = with_progress(
+                d,
+                &format!("assembling the {d} × {d} population Hessian at the student"),
+                || ExactHessian::new(teacher, Some(student))?.dense(),
+            )
+            .with_context(|| {
+                format!(
+                    "exact population Hessian at the student {} (teacher {})",
+                    student_path.display(),
+                    teacher_path.display()
+                )
+            })?;
+            (h, "exact population Hessian at the student")
+        }
+        Method::Sampled { samples, seed } => {
             if (student.ni(), student.nh()) != (teacher.ni(), teacher.nh()) {
                 bail!(
-                    "student {} has Ni = {}, Nh = {} but teacher {} has Ni = {}, Nh = {}",
-                    path.display(),
+                    "student {} has Ni = {}, Nh = {} but teacher {} has Ni = {}, Nh = {} \
+                     (--samples needs the teacher's shape; without --samples the exact Hessian \
+                     takes any Nh)",
+                    student_path.display(),
                     student.ni(),
                     student.nh(),
-                    args.network.display(),
+                    teacher_path.display(),
                     teacher.ni(),
                     teacher.nh()
                 );
             }
-            let d = student.dim();
-            method.check_cost(&student, "hessian")?;
+            method.check_cost(student, command)?;
             let h = with_progress(
-                progress_dim(d, *samples),
+                progress_dim(d, samples),
                 &format!("accumulating the {d} × {d} Hessian from {samples} samples"),
-                || sampled_hessian(&student, &teacher, *samples, *seed),
+                || sampled_hessian(student, teacher, samples, seed),
             )
             .context("sampled Hessian at the student")?;
-            guard::ensure_finite_matrix(
-                h.as_slice(),
-                d,
-                "sampled Hessian at the student",
-                path,
-                |i, j| {
-                    format!(
-                        "∂²/∂{} ∂{}",
-                        guard::parameter_name(&student, i),
-                        guard::parameter_name(&student, j)
-                    )
-                },
-                || {
-                    format!(
-                        "student: {}; teacher {}: {}",
-                        guard::overflow_suspects(&student),
-                        args.network.display(),
-                        guard::overflow_suspects(&teacher)
-                    )
-                },
-            )?;
-            h
+            (h, "sampled Hessian at the student")
         }
-        _ => dense_at_optimum(&teacher, &method, &args.network, "hessian")?,
+    };
+    guard::ensure_finite_matrix(
+        h.as_slice(),
+        d,
+        what,
+        student_path,
+        |i, j| {
+            format!(
+                "∂²/∂{} ∂{}",
+                student.layout().describe(i),
+                student.layout().describe(j)
+            )
+        },
+        || {
+            format!(
+                "student: {}; teacher {}: {}",
+                guard::overflow_suspects(student),
+                teacher_path.display(),
+                guard::overflow_suspects(teacher)
+            )
+        },
+    )?;
+    Ok(h)
+}
+
+/// Runs `nearopt hessian`.
+pub fn run(args: Args) -> Result<()> {
+    let method = Method::from_flags(args.samples, args.seed)?;
+    check_output_path(&args.out, "--out")?;
+    let teacher = read_network(&args.network)?;
+    let h = match &args.student {
+        Some(path) => {
+            let student = read_network(path)?;
+            dense_at_student(&teacher, &student, &method, &args.network, path, "hessian")?
+        }
+        None => dense_at_optimum(&teacher, &method, &args.network, "hessian")?,
     };
     let d = h.rows();
     write_npy_matrix(&args.out, d, d, h.as_slice())?;
+    let at = if args.student.is_some() {
+        "at the student"
+    } else {
+        "at the optimum"
+    };
     let what = match method {
-        Method::Exact => "exact population Hessian at the optimum".to_string(),
+        Method::Exact => format!("exact population Hessian {at}"),
         Method::Sampled { samples, seed } => {
-            let at = if args.student.is_some() {
-                "at the student"
-            } else {
-                "at the optimum"
-            };
             format!("Hessian {at} from {samples} samples (seed {seed})")
         }
     };

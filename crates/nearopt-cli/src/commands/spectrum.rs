@@ -1,9 +1,10 @@
 //! `nearopt spectrum`: eigenvalues (ascending), numerical rank and `λ_min` — the smallest nonzero
 //! eigenvalue that sets the long-time loss decay `e^{−2 λ_min t}` (paper Eq. 7) — of the Hessian
-//! at the optimum, exact or estimated from samples; `--json` prints the object fixed by
-//! `INTERFACE.md`.
+//! at the optimum, exact or estimated from samples, or with `--student` at that student
+//! (functional term included; the eigenvalues may then be negative); `--json` prints the object
+//! fixed by `INTERFACE.md`.
 
-use super::hessian::{dense_at_optimum, per_sample_cost, progress_dim, Method};
+use super::hessian::{dense_at_optimum, dense_at_student, per_sample_cost, progress_dim, Method};
 use crate::guard::{self, check_memory, check_work, f64_bytes, mul};
 use crate::io::{check_output_path, read_network, with_progress, write_npy_matrix};
 use anyhow::{bail, Result};
@@ -16,9 +17,15 @@ use std::path::{Path, PathBuf};
 /// Options of `nearopt spectrum`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Network file (student = teacher = this network).
+    /// Network file (the teacher; also the student unless --student is given).
     #[arg(long)]
     network: PathBuf,
+    /// Student network file: the spectrum of the Hessian of ½ E[(y_student − y_teacher)²] at
+    /// this student against the teacher --network, functional term included — exact
+    /// (population), or sampled with --samples. The student has the teacher's Ni; without
+    /// --samples its Nh, activation and biases may differ (D is the student's).
+    #[arg(long)]
+    student: Option<PathBuf>,
     /// Print exactly one JSON object on stdout (INTERFACE.md).
     #[arg(long)]
     json: bool,
@@ -47,7 +54,7 @@ pub struct Args {
 /// The JSON object of `nearopt spectrum --json` (`INTERFACE.md` fixes the first four keys).
 #[derive(serde::Serialize)]
 struct Report<'a> {
-    /// `D = Nh·Ni + Nh`.
+    /// `D` (the student's with `--student`).
     dimension: usize,
     /// All `D` eigenvalues, ascending.
     eigenvalues: &'a [f64],
@@ -68,12 +75,16 @@ struct Report<'a> {
     /// `smallest_kept / largest_dropped`; null when nothing was dropped or the dropped ones are
     /// exactly zero.
     gap_ratio: Option<f64>,
-    /// The activation as in the network file.
+    /// The activation as in the network file (the student's with `--student`).
     activation: &'a Activation,
     /// Inputs.
     ni: usize,
-    /// Hidden units.
+    /// Hidden units (the student's with `--student`).
     nh: usize,
+    /// `optimum` (student = teacher) or `student`.
+    point: &'static str,
+    /// The student file, with `--student`.
+    student: Option<String>,
     /// `exact` or `sampled`.
     method: &'static str,
     /// Number of inputs (sampled), else null.
@@ -116,10 +127,13 @@ fn eigen(
     vectors: bool,
     parallel: bool,
     source: &Path,
+    student: Option<(&Network, &Path)>,
 ) -> Result<(Vec<f64>, Option<Vec<f64>>)> {
-    let d = net.dim();
+    let d = student.map_or(net, |s| s.0).dim();
     let gram_size = match method {
-        Method::Sampled { samples, .. } if !vectors && *samples < d => Some(*samples),
+        Method::Sampled { samples, .. } if !vectors && *samples < d && student.is_none() => {
+            Some(*samples)
+        }
         _ => None,
     };
     // The eigensolver works on its own copy; eigenvectors need the solver's matrix and ours.
@@ -172,7 +186,10 @@ fn eigen(
         ev.sort_by(|a, b| a.total_cmp(b));
         return Ok((ev, None));
     }
-    let h = dense_at_optimum(net, method, source, "spectrum")?;
+    let h = match student {
+        Some((s, path)) => dense_at_student(net, s, method, source, path, "spectrum")?,
+        None => dense_at_optimum(net, method, source, "spectrum")?,
+    };
     let sp = decompose(&h, vectors, parallel)?;
     drop(h);
     Ok((sp.eigenvalues, sp.eigenvectors.map(|v| v.into_vec())))
@@ -189,21 +206,32 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(v) = &args.vectors {
         check_output_path(v, "--vectors")?;
     }
-    let net = read_network(&args.network)?;
-    let d = net.dim();
+    let teacher = read_network(&args.network)?;
+    let student = args.student.as_deref().map(read_network).transpose()?;
     let (eigenvalues, vectors) = eigen(
-        &net,
+        &teacher,
         &method,
         args.vectors.is_some(),
         args.parallel_eigensolver,
         &args.network,
+        student.as_ref().zip(args.student.as_deref()),
     )?;
+    // The network whose parameters index the Hessian.
+    let net = student.as_ref().unwrap_or(&teacher);
+    let d = net.dim();
     if eigenvalues.len() != d {
         bail!("internal: {} eigenvalues for D = {d}", eigenvalues.len());
     }
     let decision = rank(&eigenvalues, args.rank_tol);
     let lambda_min = smallest_nonzero(&eigenvalues, Some(decision.tolerance));
-    let context = format!("spectrum of {}", args.network.display());
+    let context = match &args.student {
+        Some(p) => format!(
+            "spectrum at the student {} (teacher {})",
+            p.display(),
+            args.network.display()
+        ),
+        None => format!("spectrum of {}", args.network.display()),
+    };
     guard::ensure_finite(&eigenvalues, &context)?;
     if let (Some(path), Some(v)) = (&args.vectors, &vectors) {
         guard::ensure_finite_matrix(
@@ -211,13 +239,8 @@ pub fn run(args: Args) -> Result<()> {
             d,
             "eigenvectors",
             &args.network,
-            |i, j| {
-                format!(
-                    "component {} of eigenvector {j}",
-                    guard::parameter_name(&net, i)
-                )
-            },
-            || guard::overflow_suspects(&net),
+            |i, j| format!("component {} of eigenvector {j}", net.layout().describe(i)),
+            || guard::overflow_suspects(net),
         )?;
         write_npy_matrix(path, d, d, v)?;
     }
@@ -240,6 +263,12 @@ pub fn run(args: Args) -> Result<()> {
         activation: net.activation(),
         ni: net.ni(),
         nh: net.nh(),
+        point: if student.is_some() {
+            "student"
+        } else {
+            "optimum"
+        },
+        student: args.student.as_ref().map(|p| p.display().to_string()),
         method: if samples.is_some() {
             "sampled"
         } else {
@@ -271,8 +300,10 @@ fn human_summary(r: &Report, decision: &RankDecision) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let method = match (r.samples, r.seed) {
-        (Some(n), Some(seed)) => format!("sampled from {n} inputs, seed {seed}"),
-        _ => "exact population Hessian at the optimum".to_string(),
+        (Some(n), Some(seed)) => {
+            format!("sampled from {n} inputs, seed {seed}, at the {}", r.point)
+        }
+        _ => format!("exact population Hessian at the {}", r.point),
     };
     let _ = writeln!(
         s,

@@ -12,6 +12,7 @@
 //! activation by implementing [`ActivationFn`] (only `derivative` is required) and wrapping it in
 //! [`Activation::custom`].
 
+pub mod cross;
 mod erf;
 mod gelu;
 mod leaky_relu;

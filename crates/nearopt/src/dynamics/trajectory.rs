@@ -1,22 +1,32 @@
 //! The Hessian along a training trajectory (the paper's future work), functional term included.
 //!
-//! Away from the optimum `H = E[J Jᵀ] + E[(y_s − y_t) ∂²y_s]` (paper Eqs. 3–5). We take it as the
-//! Jacobian of the *exact* population gradient ([`super::loss::PopulationLoss`]) by central
-//! differences, `H e_j ≈ (∇L(θ + h e_j) − ∇L(θ − h e_j)) / 2h`, symmetrised. With `h = 1e-5` the
-//! truncation error is `O(h² ∂⁴L) ≈ 1e-10` and the rounding error about `1e-16 × Σ|terms| / h
-//! ≈ 1e-10`, far below the eigenvalues tracked; no Monte Carlo noise is involved.
+//! Away from the optimum `H = E[J Jᵀ] + E[(y_s − y_t) ∂²y_s]` (paper Eqs. 3–5), computed exactly
+//! by [`crate::hessian::StudentHessian`] (quadrature and closed forms, no finite differences;
+//! `docs/student.md`). [`finite_difference_hessian_at`], the Jacobian of the exact population
+//! gradient by central differences, stays as an independent oracle for tests: with
+//! [`FD_STEP`] `= 1e-5` its truncation error is `O(h² ∂⁴L) ≈ 1e-10` and its rounding error about
+//! `1e-16 × Σ|terms| / h ≈ 1e-10`.
 
 use super::loss::PopulationLoss;
 use crate::error::Result;
-use crate::hessian::DenseMatrix;
+use crate::hessian::{DenseMatrix, StudentHessian};
 use crate::spectrum::symmetric_eigenvalues;
 use rayon::prelude::*;
 
-/// Finite-difference step of [`population_hessian_at`].
+/// Finite-difference step of [`finite_difference_hessian_at`].
 pub const FD_STEP: f64 = 1e-5;
 
-/// The full population Hessian of the loss at student `theta` (see the module docs).
+/// The full population Hessian of the loss at student `theta` (the teacher's architecture),
+/// exactly: [`StudentHessian`] at `theta` against the loss's teacher.
 pub fn population_hessian_at(loss: &PopulationLoss, theta: &[f64]) -> Result<DenseMatrix> {
+    let teacher = loss.teacher();
+    let student = teacher.with_params(theta)?;
+    StudentHessian::new(teacher, &student)?.dense()
+}
+
+/// The same Hessian as the Jacobian of the exact population gradient by central differences,
+/// symmetrised (module docs): an oracle for tests that shares no code with the functional term.
+pub fn finite_difference_hessian_at(loss: &PopulationLoss, theta: &[f64]) -> Result<DenseMatrix> {
     let d = theta.len();
     let cols = (0..d)
         .into_par_iter()
@@ -51,7 +61,8 @@ pub struct HessianCheckpoint {
     pub loss: f64,
     /// Eigenvalues with `|λ|` above `tolerance`.
     pub rank: usize,
-    /// The tolerance used: `1e-7 × max|λ|` (above the finite-difference error).
+    /// The tolerance used: `1e-7 × max|λ|` (kept from the finite-difference route; far above
+    /// the exact route's quadrature error).
     pub tolerance: f64,
     /// The `r₀`-th largest eigenvalue, `r₀` the rank at the optimum: `λ_min` followed along the run.
     pub lambda_tracked: f64,

@@ -106,10 +106,6 @@ fn certified_verdict(rows: &[RankRow], ok: bool) -> Verdict {
     }
 }
 
-fn total_seconds(rows: &[RankRow]) -> f64 {
-    rows.iter().map(|r| r.seconds).sum()
-}
-
 fn uncertified(rows: &[RankRow]) -> Vec<String> {
     rows.iter()
         .filter(|r| !r.certified)
@@ -122,12 +118,11 @@ fn certified_sentence(rows: &[RankRow]) -> String {
     let un = uncertified(rows);
     let f64_disagree = rows.iter().filter(|r| r.float64_rank != r.rank).count();
     format!(
-        "Ranks certified by exact rational arithmetic ({} of {} decisions certified{}; {:.3} s in \
-         all); the float64 numerical rank differs from the certified one at {f64_disagree} of them.",
+        "Ranks certified by exact rational arithmetic ({} of {} decisions certified{}; `nearopt \
+         rank --json` reports the time of a decision); the float64 numerical rank differs from the certified one at {f64_disagree} of them.",
         rows.len() - un.len(),
         rows.len(),
         if un.is_empty() { String::new() } else { format!(", not decided: {}", un.join(", ")) },
-        total_seconds(rows)
     )
 }
 
@@ -494,11 +489,6 @@ fn erf_certified_claim(rows: &[RankRow], emax: usize) -> super::Claim {
         .iter()
         .filter_map(|r| r.certified_condition_lower.map(|b| (b, r.ni, r.nh)))
         .min_by(|a, b| a.0.total_cmp(&b.0));
-    let slowest = rows
-        .iter()
-        .max_by(|a, b| a.seconds.total_cmp(&b.seconds))
-        .map(|r| format!("{:.3} s at {}x{}", r.seconds, r.ni, r.nh))
-        .unwrap_or_default();
     let verdict = if !deficient.is_empty() {
         Verdict::NotReproduced
     } else if !undecided.is_empty() {
@@ -520,7 +510,7 @@ fn erf_certified_claim(rows: &[RankRow], emax: usize) -> super::Claim {
              docs/certified-rank.md) on the whole grid Ni, Nh ∈ 1..={emax}, {ERF_CERTIFIED_TEACHERS} \
              Gaussian teachers per cell: {full} of {} decisions certified full rank. {} of them lie \
              beyond float64's resolution (float64 λ_min/λ_max < 10·D·ε){}, where the float64 rank \
-             alone would be {}. Certified decisions took {:.2} s in all (slowest {slowest}). {}{}",
+             alone would be {}. {}{}",
             rows.len(),
             beyond.len(),
             match worst {
@@ -536,7 +526,6 @@ fn erf_certified_claim(rows: &[RankRow], emax: usize) -> super::Claim {
                     .collect();
                 f.join(", ")
             },
-            total_seconds(rows),
             if undecided.is_empty() { String::new() } else { format!("Not decided: {}. ", undecided.join(", ")) },
             if deficient.is_empty() { String::new() } else { format!("Certified rank deficient: {}.", deficient.join(", ")) }
         ),

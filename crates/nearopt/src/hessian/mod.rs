@@ -3,16 +3,22 @@
 //! * [`PopulationHessian`]: the exact population Hessian at the optimum (paper Eqs. 8–18, in the
 //!   corrected form derived in `docs/derivations.md`), matrix-free (`O(Nh² Ni)` per product) or
 //!   dense (`O(D²)`, parallel).
+//! * [`StudentHessian`]: the exact population Hessian at any student, functional term included
+//!   ([`FunctionalTerm`]); [`ExactHessian`] is either (`docs/student.md`).
 //! * [`sampled`]: the Hessian estimated from `n` Gaussian inputs at any student (Eqs. 3–5), its
 //!   outer-product part `JᵀJ/n` and the NTK Gram `JJᵀ/n`.
 
 pub mod batched;
 mod dense;
+mod functional;
 mod population;
 pub mod sampled;
+mod student;
 
 pub use dense::{available_memory_bytes, check_dense_fits, DenseMatrix};
+pub use functional::FunctionalTerm;
 pub use population::PopulationHessian;
+pub use student::{ExactHessian, StudentHessian};
 
 /// A symmetric linear operator on parameter space (`dim = D`), in the parameter order of
 /// `INTERFACE.md`.
