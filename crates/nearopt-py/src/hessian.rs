@@ -8,33 +8,27 @@ use nearopt::hessian::sampled::{
     gaussian_inputs, ntk_gram as lib_ntk_gram, sampled_hessian as lib_sampled_hessian,
     sampled_jacobian, sampled_outer_product,
 };
-use nearopt::hessian::{check_dense_fits, DenseMatrix, HessianOperator};
-use nearopt::{Network, PopulationHessian};
+use nearopt::hessian::{check_dense_fits, DenseMatrix, ExactHessian, HessianOperator};
+use nearopt::Network;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use rayon::prelude::*;
 
-/// The exact population Hessian as an operator: at the optimum (student = teacher) the
-/// pair-moment operator [`PopulationHessian`]. One constructor for `hessian`, `hessian_operator`
+/// The exact population Hessian as an operator: [`ExactHessian`], at the optimum (student =
+/// teacher) the pair-moment operator, at a student the Gauss–Newton term plus the functional
+/// term (`docs/student.md`). One constructor for `hessian`, `hessian_operator`
 /// and `spectrum`, so that the three always describe the same matrix.
 pub(crate) type ExactOperator = Box<dyn HessianOperator + Send + Sync>;
 
 /// The exact population Hessian of `½ E[(y_student − y_teacher)²]` as an operator: at the
-/// optimum of `teacher` without `student` (its moments computed, or the error that prevents
-/// them).
+/// optimum of `teacher` without `student`, else at `student` (its moments computed, or the error
+/// that prevents them: a student with other inputs, a moment that overflows).
 pub(crate) fn exact_operator(
     teacher: &Network,
     student: Option<&Network>,
 ) -> nearopt::Result<ExactOperator> {
-    match student {
-        None => Ok(Box::new(PopulationHessian::try_at_optimum(teacher)?)),
-        Some(_) => Err(nearopt::Error::Invalid(
-            "the exact Hessian at another student is not in this build of the library; use \
-             sampled_hessian(teacher, n, seed, student=...)"
-                .into(),
-        )),
-    }
+    Ok(Box::new(ExactHessian::new(teacher, student)?))
 }
 
 /// Refuses a student whose shape differs from the teacher's where the sampled Hessian needs it

@@ -79,7 +79,9 @@ fn eigen(
 ///   ``e^{−2 λ_min t}`` (paper Eq. 7); ``lambda_max``; ``smallest_kept``, ``largest_dropped``
 ///   and ``gap_ratio`` (their ratio): the evidence for the rank;
 /// - ``activation`` (dict), ``ni``, ``nh`` (the student's with ``student``), ``method``
-///   (``"exact"`` or ``"sampled"``), ``samples``, ``seed``, ``nearopt_version``;
+///   (``"exact"`` or ``"sampled"``), ``samples``, ``seed``, ``point`` (``"optimum"`` or
+///   ``"student"``), ``student`` (the student ``Network``, where the CLI names its file, or
+///   None), ``nearopt_version``;
 /// - ``vectors``: with ``vectors=True`` the unit eigenvectors as the columns of a ``D × D``
 ///   array (column ``i`` belongs to eigenvalue ``i``; the CLI writes them to a file), else None.
 ///
@@ -178,6 +180,15 @@ pub fn spectrum<'py>(
     )?;
     out.set_item("samples", sampled.map(|s| s.0))?;
     out.set_item("seed", sampled.map(|s| s.1))?;
+    out.set_item(
+        "point",
+        if student.is_some() {
+            "student"
+        } else {
+            "optimum"
+        },
+    )?;
+    out.set_item("student", student)?;
     match vecs {
         Some(v) => out.set_item("vectors", matrix_from_vec(py, d, d, v.into_vec())?)?,
         None => out.set_item("vectors", py.None())?,
