@@ -19,9 +19,17 @@ Array2 = npt.NDArray[np.float64]
 Path = Union[str, "PathLike[str]"]
 
 class Network:
-    """A two-layer network ``y = W2 · g(W1 x)`` (paper Section 1.1), immutable."""
+    """A two-layer network ``y = W2 · g(W1 x + b1) + b2`` (paper Section 1.1; biases optional),
+    immutable."""
 
-    def __init__(self, w1: npt.ArrayLike, w2: npt.ArrayLike, activation: Activation) -> None: ...
+    def __init__(
+        self,
+        w1: npt.ArrayLike,
+        w2: npt.ArrayLike,
+        activation: Activation,
+        b1: Optional[npt.ArrayLike] = None,
+        b2: Optional[float] = None,
+    ) -> None: ...
     @staticmethod
     def from_file(path: Path) -> "Network": ...
     @staticmethod
@@ -38,6 +46,8 @@ class Network:
         nu: Optional[float] = None,
         seed: int = 1,
         stream: int = 0,
+        b1_std: Optional[float] = None,
+        b2_std: Optional[float] = None,
     ) -> "Network": ...
     def with_params(self, theta: npt.ArrayLike) -> "Network": ...
     @property
@@ -51,6 +61,10 @@ class Network:
     @property
     def w2(self) -> Array1: ...
     @property
+    def b1(self) -> Optional[Array1]: ...
+    @property
+    def b2(self) -> Optional[float]: ...
+    @property
     def params(self) -> Array1: ...
     @property
     def activation(self) -> Dict[str, Any]: ...
@@ -59,7 +73,9 @@ class Network:
 class PopulationOperator:
     """The Rust side of :class:`HessianOperator`."""
 
-    def __init__(self, teacher: Network, *, threads: Optional[int] = None) -> None: ...
+    def __init__(
+        self, teacher: Network, student: Optional[Network] = None, *, threads: Optional[int] = None
+    ) -> None: ...
     @property
     def dim(self) -> int: ...
     def matvec(self, v: Array1) -> Array1: ...
@@ -67,13 +83,19 @@ class PopulationOperator:
     def dense(self) -> Array2: ...
 
 class HessianOperator(LinearOperator):
-    """The exact population Hessian at the optimum as a matrix-free ``LinearOperator``."""
+    """The exact population Hessian (at the optimum or a student) as a ``LinearOperator``."""
 
-    def __init__(self, teacher: Network, threads: Optional[int] = None) -> None: ...
+    def __init__(
+        self, teacher: Network, student: Optional[Network] = None, threads: Optional[int] = None
+    ) -> None: ...
     def dense(self) -> Array2: ...
 
-def hessian(teacher: Network, *, threads: Optional[int] = None) -> Array2: ...
-def hessian_operator(teacher: Network, *, threads: Optional[int] = None) -> HessianOperator: ...
+def hessian(
+    teacher: Network, student: Optional[Network] = None, *, threads: Optional[int] = None
+) -> Array2: ...
+def hessian_operator(
+    teacher: Network, student: Optional[Network] = None, *, threads: Optional[int] = None
+) -> HessianOperator: ...
 def sampled_hessian(
     teacher: Network,
     n: int,
@@ -88,12 +110,39 @@ def inputs(ni: int, n: int, seed: int = 1) -> Array2: ...
 def linear_spectrum_density(ni: int, nh: int, x: Array1) -> Array1: ...
 def spectrum(
     teacher: Network,
+    student: Optional[Network] = None,
     *,
     rank_tol: Optional[float] = None,
     samples: Optional[int] = None,
     seed: Optional[int] = None,
     vectors: bool = False,
     parallel_eigensolver: bool = False,
+    threads: Optional[int] = None,
+) -> Dict[str, Any]: ...
+def rank(
+    net: Network,
+    *,
+    start_bits: int = 64,
+    max_bits: int = 1024,
+    kept_bound: bool = True,
+    threads: Optional[int] = None,
+) -> Dict[str, Any]: ...
+def density(
+    net: Network,
+    *,
+    probes: int = 16,
+    steps: int = 60,
+    top: int = 10,
+    block: int = 4,
+    top_tol: float = 1e-10,
+    max_basis: int = 400,
+    max_top_products: int = 4000,
+    seed: int = 1,
+    grid: int = 400,
+    kappa: float = 3.0,
+    kappa_log: float = 1.04,
+    log_floor: float = 1e-10,
+    memory: Union[int, str, None] = None,
     threads: Optional[int] = None,
 ) -> Dict[str, Any]: ...
 def train(

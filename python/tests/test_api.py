@@ -27,11 +27,13 @@ def test_every_public_name_is_documented_and_stubbed():
 
 def test_help_shows_signatures_and_equations():
     text = pydoc.render_doc(nearopt.hessian, renderer=pydoc.plaintext)
-    assert "hessian(teacher, *, threads=None)" in text
+    assert "hessian(teacher, student=None, *, threads=None)" in text
     assert "Eqs. 8–10" in text and "MemoryError" in text
     assert str(inspect.signature(nearopt.sampled_hessian)) == "(teacher, n, seed=1, *, student=None, threads=None)"
     for f, eq in [(nearopt.sampled_hessian, "Eqs. 3–5"), (nearopt.spectrum, "Eq. 7"),
-                  (nearopt.train, "Eq. 7"), (nearopt.hessian_operator, "Eqs. 8–18")]:
+                  (nearopt.train, "Eq. 7"), (nearopt.hessian_operator, "Eqs. 8–18"),
+                  (nearopt.density, "Eqs. 8–18"), (nearopt.rank, "Eqs. 8–18"),
+                  (nearopt.Network, "Eq. 1")]:
         assert eq in f.__doc__, f.__name__
 
 

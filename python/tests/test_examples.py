@@ -53,3 +53,8 @@ def test_figure2_ensemble_follows_the_linear_law():
     # Per-teacher means are independent: the pooled mean is within 4 standard errors.
     means = ev.reshape(teachers, ni).mean(axis=1)
     assert abs(means.mean() - (1 + nh / ni)) < 4 * means.std(ddof=1) / np.sqrt(teachers)
+
+
+def test_call_overhead_example_times_both_calls():
+    out = _run("call_overhead.py", "3")
+    assert "n = 3, D = 12: hessian" in out and "(LinearOperator)" in out and "(extension)" in out

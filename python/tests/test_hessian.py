@@ -180,3 +180,4 @@ def test_dense_requests_that_cannot_fit_raise_memory_error_first(nearopt_cli, tm
     with pytest.raises(ValueError, match="NEAROPT_MEMORY_LIMIT must be a size"):
         nearopt.hessian(t)
     assert "NEAROPT_MEMORY_LIMIT" in os.environ
+

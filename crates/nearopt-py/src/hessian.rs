@@ -8,17 +8,57 @@ use nearopt::hessian::sampled::{
     gaussian_inputs, ntk_gram as lib_ntk_gram, sampled_hessian as lib_sampled_hessian,
     sampled_jacobian, sampled_outer_product,
 };
-use nearopt::hessian::{check_dense_fits, HessianOperator};
-use nearopt::PopulationHessian;
+use nearopt::hessian::{check_dense_fits, DenseMatrix, ExactHessian, HessianOperator};
+use nearopt::Network;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use rayon::prelude::*;
 
+/// The exact population Hessian as an operator: [`ExactHessian`], at the optimum (student =
+/// teacher) the pair-moment operator, at a student the Gauss–Newton term plus the functional
+/// term (`docs/student.md`). One constructor for `hessian`, `hessian_operator`
+/// and `spectrum`, so that the three always describe the same matrix.
+pub(crate) type ExactOperator = Box<dyn HessianOperator + Send + Sync>;
+
+/// The exact population Hessian of `½ E[(y_student − y_teacher)²]` as an operator: at the
+/// optimum of `teacher` without `student`, else at `student` (its moments computed, or the error
+/// that prevents them: a student with other inputs, a moment that overflows).
+pub(crate) fn exact_operator(
+    teacher: &Network,
+    student: Option<&Network>,
+) -> nearopt::Result<ExactOperator> {
+    Ok(Box::new(ExactHessian::new(teacher, student)?))
+}
+
+/// Refuses a student whose shape differs from the teacher's where the sampled Hessian needs it
+/// (the wording of `nearopt hessian --samples`).
+pub(crate) fn check_same_shape(teacher: &Network, student: &Network) -> nearopt::Result<()> {
+    if (student.ni(), student.nh()) != (teacher.ni(), teacher.nh()) {
+        return Err(nearopt::Error::Shape(format!(
+            "student has Ni = {}, Nh = {} but teacher has Ni = {}, Nh = {}",
+            student.ni(),
+            student.nh(),
+            teacher.ni(),
+            teacher.nh()
+        )));
+    }
+    Ok(())
+}
+
+/// The dense matrix of an exact operator, refused (with the size it would need) before
+/// anything is allocated when `8·D²` bytes cannot fit.
+pub(crate) fn dense_of(op: &dyn HessianOperator) -> nearopt::Result<DenseMatrix> {
+    let d = op.dim();
+    check_dense_fits(d, d, "population Hessian")?;
+    op.to_dense()
+}
+
 /// The exact population Hessian of the generalization error ``½ E[(y − y*)²]`` at the optimum
 /// (student = teacher, inputs ``x ~ N(0, I)``), as a ``D × D`` float64 C-order ``ndarray`` in the
-/// parameter order of ``INTERFACE.md`` (W1 row by row, then W2): bit for bit the matrix that
-/// ``nearopt hessian --network FILE --out H.npy`` writes.
+/// parameter order of ``INTERFACE.md`` (W1 row by row, then W2, then ``b1``, ``b2`` where the
+/// network has them): bit for bit the matrix that ``nearopt hessian --network FILE --out H.npy``
+/// writes.
 ///
 /// At the optimum ``H = E[J Jᵀ]`` with ``J = ∂y/∂θ`` (paper Eqs. 3–5 with ``y = y*``; the Fisher
 /// information, Appendix D). Its blocks are the paper's Eqs. 8–10 (linear ``g``), 11–13
@@ -30,35 +70,47 @@ use rayon::prelude::*;
 ///     H[(m,n), k]    = a_m [w_mn K20(m,k) + w_kn K11(m,k)]
 ///     H[k, j]        = K00(k, j)
 ///
+/// With biases (``z_m = w_m·x + b1[m]``, ``docs/biases.md``) the moments are those of the
+/// non-centred pairs, and the bias rows are ``H[(m,n), b1_p] = a_m a_p [w_mn K21 + w_pn K12]``,
+/// ``H[W2_k, b1_p] = a_p K01(k,p)``, ``H[b1_k, b1_p] = a_k a_p K11``, ``H[(m,n), b2] = a_m w_mn
+/// E[g''(z_m)]``, ``H[W2_k, b2] = E[g(z_k)]``, ``H[b1_k, b2] = a_k E[g'(z_k)]``, ``H[b2, b2] = 1``.
+///
 /// Cost: ``Nh²`` pair moments, then ``O(D²)`` to fill the matrix (in parallel from ``D = 1000``).
 /// The array owns the library's buffer (no copy). ``threads``: worker threads for this call
 /// (default: all cores); the result does not depend on it.
 ///
+/// With ``student`` (``nearopt hessian --network T --student S``): the exact population Hessian
+/// of ``½ E[(y_s − y_t)²]`` at the student, ``H = E[J_s J_sᵀ] + E[(y_s − y_t) ∇²y_s]`` (paper
+/// Eqs. 3–5 in expectation; the functional term in closed form or by exact low-dimensional
+/// Gaussian quadrature, ``docs/student.md``). The student has the teacher's ``Ni``; its ``Nh``,
+/// activation and biases may differ; ``D`` and the parameter order are the student's, and the
+/// matrix may be indefinite.
+///
 /// Raises ``MemoryError`` (with the size it would need) before allocating when ``8·D²`` bytes do
-/// not fit in the available memory (or in ``NEAROPT_MEMORY_LIMIT``). The exact Hessian at
-/// another student is not in the library yet: use ``sampled_hessian(teacher, n, seed,
-/// student=...)``.
+/// not fit in the available memory (or in ``NEAROPT_MEMORY_LIMIT``).
 #[pyfunction]
-#[pyo3(signature = (teacher, *, threads=None))]
+#[pyo3(signature = (teacher, student=None, *, threads=None))]
 pub fn hessian<'py>(
     py: Python<'py>,
     teacher: PyRef<'py, PyNetwork>,
+    student: Option<PyRef<'py, PyNetwork>>,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let net = &teacher.net;
-    let d = net.dim();
+    let t = &teacher.net;
+    let s = student.as_ref().map(|s| &s.net);
+    let d = s.unwrap_or(t).dim();
     check_dense_fits(d, d, "population Hessian").map_err(lib_err)?;
-    let h = run(py, threads, || PopulationHessian::at_optimum(net).dense())?;
+    let h = run(py, threads, || dense_of(exact_operator(t, s)?.as_ref()))?;
     matrix_from_vec(py, d, d, h.into_vec())
 }
 
-/// The exact population Hessian at the optimum as a matrix-free operator (the Rust side of
+/// The exact population Hessian as a matrix-free operator (the Rust side of
 /// ``nearopt.hessian_operator``, which wraps it in a ``scipy.sparse.linalg.LinearOperator``).
 /// Building it computes the ``Nh²`` pair moments; a product costs ``O(Nh² Ni)``, never forming the
 /// ``D × D`` matrix. The rayon pool of ``threads`` is made once and reused by every product.
 #[pyclass(module = "nearopt", frozen)]
 pub struct PopulationOperator {
-    op: PopulationHessian,
+    op: ExactOperator,
     pool: Option<rayon::ThreadPool>,
 }
 
@@ -72,22 +124,40 @@ impl PopulationOperator {
         }
         Ok(())
     }
+
+    /// `H c` for each column `c` (in parallel, with the GIL released): the one product path of
+    /// `matvec` and `matmat`.
+    fn products(&self, py: Python<'_>, cols: Vec<Vec<f64>>) -> PyResult<Vec<Vec<f64>>> {
+        let op = &self.op;
+        let d = op.dim();
+        run_on(py, self.pool.as_ref(), || {
+            Ok::<_, nearopt::Error>(
+                cols.par_iter()
+                    .map(|c| {
+                        let mut o = vec![0.0; d];
+                        op.matvec(c, &mut o);
+                        o
+                    })
+                    .collect(),
+            )
+        })
+    }
 }
 
 #[pymethods]
 impl PopulationOperator {
     #[new]
-    #[pyo3(signature = (teacher, *, threads=None))]
+    #[pyo3(signature = (teacher, student=None, *, threads=None))]
     fn new(
         py: Python<'_>,
         teacher: PyRef<'_, PyNetwork>,
+        student: Option<PyRef<'_, PyNetwork>>,
         threads: Option<usize>,
     ) -> PyResult<Self> {
         let p = pool(threads)?;
-        let net = &teacher.net;
-        let op = run_on(py, p.as_ref(), || {
-            Ok::<_, nearopt::Error>(PopulationHessian::at_optimum(net))
-        })?;
+        let t = &teacher.net;
+        let s = student.as_ref().map(|s| &s.net);
+        let op = run_on(py, p.as_ref(), || exact_operator(t, s))?;
         Ok(PopulationOperator { op, pool: p })
     }
 
@@ -107,12 +177,7 @@ impl PopulationOperator {
         // A private copy: the GIL is released during the product, and another Python thread
         // could write to `v` meanwhile. O(D) against the product's O(Nh² Ni).
         let x: Vec<f64> = v.as_array().iter().copied().collect();
-        let op = &self.op;
-        let out = run_on(py, self.pool.as_ref(), || {
-            let mut out = vec![0.0; x.len()];
-            op.matvec(&x, &mut out);
-            Ok::<_, nearopt::Error>(out)
-        })?;
+        let out = self.products(py, vec![x])?.pop().unwrap_or_default();
         Ok(vector_from_vec(py, out))
     }
 
@@ -131,24 +196,13 @@ impl PopulationOperator {
         let cols: Vec<Vec<f64>> = (0..k)
             .map(|j| a.column(j).iter().copied().collect())
             .collect();
-        let op = &self.op;
-        let out = run_on(py, self.pool.as_ref(), || {
-            let prods: Vec<Vec<f64>> = cols
-                .par_iter()
-                .map(|c| {
-                    let mut o = vec![0.0; d];
-                    op.matvec(c, &mut o);
-                    o
-                })
-                .collect();
-            let mut out = vec![0.0; d * k];
-            for (j, p) in prods.iter().enumerate() {
-                for (i, v) in p.iter().enumerate() {
-                    out[i * k + j] = *v;
-                }
+        let prods = self.products(py, cols)?;
+        let mut out = vec![0.0; d * k];
+        for (j, p) in prods.iter().enumerate() {
+            for (i, v) in p.iter().enumerate() {
+                out[i * k + j] = *v;
             }
-            Ok::<_, nearopt::Error>(out)
-        })?;
+        }
         matrix_from_vec(py, d, k, out)
     }
 
@@ -157,7 +211,7 @@ impl PopulationOperator {
         let d = self.op.dim();
         check_dense_fits(d, d, "population Hessian").map_err(lib_err)?;
         let op = &self.op;
-        let h = run_on(py, self.pool.as_ref(), || op.dense())?;
+        let h = run_on(py, self.pool.as_ref(), || dense_of(op.as_ref()))?;
         matrix_from_vec(py, d, d, h.into_vec())
     }
 }
@@ -199,15 +253,7 @@ pub fn sampled_hessian<'py>(
     let t = &teacher.net;
     let s = student.as_ref().map(|s| &s.net);
     if let Some(s) = s {
-        if (s.ni(), s.nh()) != (t.ni(), t.nh()) {
-            return Err(PyValueError::new_err(format!(
-                "student has Ni = {}, Nh = {} but teacher has Ni = {}, Nh = {}",
-                s.ni(),
-                s.nh(),
-                t.ni(),
-                t.nh()
-            )));
-        }
+        check_same_shape(t, s).map_err(lib_err)?;
     }
     let d = t.dim();
     check_dense_fits(d, d, "sampled Hessian").map_err(lib_err)?;

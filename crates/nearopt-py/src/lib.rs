@@ -14,8 +14,10 @@ use pyo3::exceptions::{
 };
 use pyo3::prelude::*;
 
+mod density;
 mod hessian;
 mod network;
+mod rank;
 mod reproduce;
 mod spectrum;
 mod theory;
@@ -166,6 +168,8 @@ fn _nearopt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     network::register(m)?;
     hessian::register(m)?;
     spectrum::register(m)?;
+    rank::register(m)?;
+    density::register(m)?;
     train::register(m)?;
     theory::register(m)?;
     reproduce::register(m)?;

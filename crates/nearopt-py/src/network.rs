@@ -1,9 +1,9 @@
-//! `nearopt.Network`: a two-layer network `y = W2 · g(W1 x)` (paper Section 1.1) with its
-//! file format (`INTERFACE.md`) and seeded teachers (`nearopt teacher`).
+//! `nearopt.Network`: a two-layer network `y = W2 · g(W1 x + b1) + b2` (paper Section 1.1; the
+//! biases optional) with its file format (`INTERFACE.md`) and seeded teachers (`nearopt teacher`).
 
 use crate::{cli_err, lib_err, matrix_from_vec, vector_from_vec};
 use nearopt::network_file::{network_json, parse_json_exact, parse_network};
-use nearopt::teacher::{sample_teacher, WeightDistribution};
+use nearopt::teacher::{sample_teacher, with_sampled_biases, WeightDistribution};
 use nearopt::{Activation, Network};
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
@@ -11,22 +11,27 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use std::path::PathBuf;
 
-/// A two-layer network ``y = W2 · g(W1 x)`` (paper Section 1.1, Eq. 1), bias-free.
+/// A two-layer network ``y = W2 · g(W1 x + b1) + b2`` (paper Section 1.1, Eq. 1; the biases
+/// are optional, and absent in the paper).
 ///
-/// ``Network(w1, w2, activation)``: ``w1`` is the ``Nh × Ni`` first-layer matrix, ``w2`` the
-/// ``Nh`` second-layer weights (array-likes, converted to float64), ``activation`` as in a
-/// network file: a dict such as ``{"kind": "quadratic", "epsilon": 0.5}`` or a kind string such
-/// as ``"erf"`` (kinds without parameters). Bad shapes, non-finite numbers or an unknown
-/// activation raise ``ValueError`` with the message of the file reader.
+/// ``Network(w1, w2, activation, b1=None, b2=None)``: ``w1`` is the ``Nh × Ni`` first-layer
+/// matrix, ``w2`` the ``Nh`` second-layer weights (array-likes, converted to float64),
+/// ``activation`` as in a network file: a dict such as ``{"kind": "quadratic", "epsilon": 0.5}``
+/// or a kind string such as ``"erf"`` (kinds without parameters); ``b1`` the ``Nh`` hidden
+/// biases and ``b2`` the output bias (a number), each optional on its own. Bad shapes,
+/// non-finite numbers or an unknown activation raise ``ValueError`` with the message of the file
+/// reader.
 ///
-/// The parameter vector θ (``params``) is W1 flattened row by row, then W2 (``INTERFACE.md``);
-/// every Hessian of this package uses that order. Networks are immutable, compare by value and
+/// The parameter vector θ (``params``) is W1 flattened row by row, then W2, then ``b1`` and
+/// ``b2`` where present (``INTERFACE.md``): ``D = Nh·Ni + Nh (+ Nh with b1) (+ 1 with b2)``.
+/// Every Hessian of this package uses that order. Networks are immutable, compare by value and
 /// pickle (through their exact JSON form), so they travel to Dask or multiprocessing workers.
 #[pyclass(name = "Network", module = "nearopt", frozen)]
 pub struct PyNetwork {
     pub(crate) net: Network,
     w1: Py<PyArray2<f64>>,
     w2: Py<PyArray1<f64>>,
+    b1: Option<Py<PyArray1<f64>>>,
 }
 
 /// A float64, C-contiguous view of `obj` (a copy only when `obj` is not one already).
@@ -98,10 +103,15 @@ impl PyNetwork {
     pub(crate) fn wrap(py: Python<'_>, net: Network) -> PyResult<Self> {
         let w1 = read_only(matrix_from_vec(py, net.nh(), net.ni(), net.w1().to_vec())?)?;
         let w2 = read_only(vector_from_vec(py, net.w2().to_vec()))?;
+        let b1 = match net.b1() {
+            Some(b) => Some(read_only(vector_from_vec(py, b.to_vec()))?.unbind()),
+            None => None,
+        };
         Ok(PyNetwork {
             net,
             w1: w1.unbind(),
             w2: w2.unbind(),
+            b1,
         })
     }
 }
@@ -141,12 +151,14 @@ fn weight_distribution(kind: &str, nu: Option<f64>) -> PyResult<WeightDistributi
 #[pymethods]
 impl PyNetwork {
     #[new]
-    #[pyo3(signature = (w1, w2, activation))]
+    #[pyo3(signature = (w1, w2, activation, b1=None, b2=None))]
     fn new(
         py: Python<'_>,
         w1: &Bound<'_, PyAny>,
         w2: &Bound<'_, PyAny>,
         activation: &Bound<'_, PyAny>,
+        b1: Option<&Bound<'_, PyAny>>,
+        b2: Option<f64>,
     ) -> PyResult<Self> {
         let act = activation_from_py(activation)?;
         let a1 = float_array(w1, "w1", 2)?;
@@ -162,6 +174,15 @@ impl PyNetwork {
             a2.as_slice()?.to_vec(),
         )
         .map_err(lib_err)?;
+        let b1 = match b1 {
+            Some(b) => {
+                let a = float_array(b, "b1", 1)?;
+                let a = a.cast::<PyArray1<f64>>()?.readonly();
+                Some(a.as_slice()?.to_vec())
+            }
+            None => None,
+        };
+        let net = net.with_biases(b1, b2).map_err(lib_err)?;
         PyNetwork::wrap(py, net)
     }
 
@@ -201,9 +222,11 @@ impl PyNetwork {
     /// --stream K`` writes: W1 then W2 drawn from ``weights`` (normal, uniform, rademacher,
     /// laplace or student-t with ``nu`` > 2 degrees of freedom, default 5), rescaled to
     /// variance ``1/fan_in`` (``1/Ni`` for W1, ``1/Nh`` for W2), from stream ``stream`` of
-    /// ``seed`` (ChaCha8).
+    /// ``seed`` (ChaCha8). ``b1_std`` / ``b2_std`` (as ``--b1-std`` / ``--b2-std``) add hidden
+    /// biases ``b1 ~ N(0, b1_std²)`` and an output bias ``b2 ~ N(0, b2_std²)``, drawn from stream
+    /// ``stream + 2⁴⁸`` of ``seed``, so that the weights are those of the bias-free teacher.
     #[staticmethod]
-    #[pyo3(signature = (activation, ni, nh, *, weights="normal", nu=None, seed=1, stream=0))]
+    #[pyo3(signature = (activation, ni, nh, *, weights="normal", nu=None, seed=1, stream=0, b1_std=None, b2_std=None))]
     #[allow(clippy::too_many_arguments)]
     fn sample_teacher(
         py: Python<'_>,
@@ -214,6 +237,8 @@ impl PyNetwork {
         nu: Option<f64>,
         seed: u64,
         stream: u64,
+        b1_std: Option<f64>,
+        b2_std: Option<f64>,
     ) -> PyResult<Self> {
         if ni == 0 {
             return Err(PyValueError::new_err("ni must be at least 1"));
@@ -230,13 +255,20 @@ impl PyNetwork {
         let act = activation_from_py(activation)?;
         let dist = weight_distribution(weights, nu)?;
         let net = py
-            .detach(|| sample_teacher(act, ni, nh, dist, seed, stream))
+            .detach(|| {
+                let net = sample_teacher(act, ni, nh, dist, seed, stream)?;
+                if b1_std.is_some() || b2_std.is_some() {
+                    with_sampled_biases(net, b1_std, b2_std, seed, stream)
+                } else {
+                    Ok(net)
+                }
+            })
             .map_err(lib_err)?;
         PyNetwork::wrap(py, net)
     }
 
-    /// The same architecture and activation with parameters ``theta`` (length ``dim``, in the
-    /// order of ``params``).
+    /// The same architecture, activation and biases present with parameters ``theta`` (length
+    /// ``dim``, in the order of ``params``).
     fn with_params(&self, py: Python<'_>, theta: &Bound<'_, PyAny>) -> PyResult<Self> {
         let t = float_array(theta, "theta", 1)?;
         let t = t.cast::<PyArray1<f64>>()?.readonly();
@@ -256,7 +288,7 @@ impl PyNetwork {
         self.net.nh()
     }
 
-    /// Number of parameters ``D = Nh·Ni + Nh``.
+    /// Number of parameters ``D = Nh·Ni + Nh``, plus ``Nh`` with ``b1``, plus 1 with ``b2``.
     #[getter]
     fn dim(&self) -> usize {
         self.net.dim()
@@ -274,7 +306,20 @@ impl PyNetwork {
         self.w2.clone_ref(py)
     }
 
-    /// The parameter vector θ (W1 row by row, then W2), a new float64 array of length ``dim``.
+    /// ``b1``, ``Nh`` float64 (read-only), or None for a network without hidden biases.
+    #[getter]
+    fn b1(&self, py: Python<'_>) -> Option<Py<PyArray1<f64>>> {
+        self.b1.as_ref().map(|b| b.clone_ref(py))
+    }
+
+    /// ``b2`` (a float), or None for a network without an output bias.
+    #[getter]
+    fn b2(&self) -> Option<f64> {
+        self.net.b2()
+    }
+
+    /// The parameter vector θ (W1 row by row, then W2, then ``b1`` and ``b2`` where present), a
+    /// new float64 array of length ``dim``.
     #[getter]
     fn params<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         vector_from_vec(py, self.net.params())
@@ -287,8 +332,14 @@ impl PyNetwork {
     }
 
     fn __repr__(&self) -> String {
+        let biases = match (self.net.b1().is_some(), self.net.b2().is_some()) {
+            (true, true) => ", biases=b1+b2",
+            (true, false) => ", biases=b1",
+            (false, true) => ", biases=b2",
+            (false, false) => "",
+        };
         format!(
-            "Network(activation={}, ni={}, nh={}, dim={})",
+            "Network(activation={}, ni={}, nh={}{biases}, dim={})",
             serde_json::to_string(self.net.activation()).unwrap_or_default(),
             self.net.ni(),
             self.net.nh(),

@@ -2,7 +2,8 @@
 
 use crate::network::{activation_to_py, PyNetwork};
 use crate::{matrix_from_vec, run, vector_from_vec};
-use nearopt::dynamics::predict::{fitted_decay_rate, Prediction};
+use nearopt::dynamics::predict::Prediction;
+use nearopt::dynamics::summary::summarize;
 use nearopt::dynamics::train::{
     log_time_grid, train as lib_train, TrainConfig, Trainer, NOISE_STREAM,
 };
@@ -174,21 +175,8 @@ pub fn train<'py>(
             mean[i], times[i]
         )));
     }
-    let eq7: Vec<f64> = times.iter().map(|&t| pred.eq7(sigma0, t)).collect();
-    let asym = pred.asymptote(times[n - 1], mean[n - 1]);
-    let asymptote: Vec<f64> = times.iter().map(|&t| asym(t)).collect();
-    let p0 = pred.projections(&run_out.draws[0].delta0);
-    let quad0: Vec<f64> = times
-        .iter()
-        .map(|&t| pred.quadratic_model(&p0, t))
-        .collect();
+    let summary = summarize(&pred, sigma0, times, &mean, &run_out.draws[0].delta0);
     let t_end = times[n - 1];
-    let rate = fitted_decay_rate(times, &mean, 0.5 * t_end, t_end).ok();
-    let eq7_dev = mean
-        .iter()
-        .zip(&eq7)
-        .map(|(m, e)| (m - e).abs() / e)
-        .fold(0.0, f64::max);
 
     let out = PyDict::new(py);
     out.set_item("times", vector_from_vec(py, times.clone()))?;
@@ -197,9 +185,12 @@ pub fn train<'py>(
     out.set_item("q10", vector_from_vec(py, run_out.loss_quantile(0.1)))?;
     out.set_item("median", vector_from_vec(py, run_out.loss_quantile(0.5)))?;
     out.set_item("q90", vector_from_vec(py, run_out.loss_quantile(0.9)))?;
-    out.set_item("eq7", vector_from_vec(py, eq7))?;
-    out.set_item("asymptote", vector_from_vec(py, asymptote))?;
-    out.set_item("draw0_quadratic_model", vector_from_vec(py, quad0))?;
+    out.set_item("eq7", vector_from_vec(py, summary.eq7))?;
+    out.set_item("asymptote", vector_from_vec(py, summary.asymptote))?;
+    out.set_item(
+        "draw0_quadratic_model",
+        vector_from_vec(py, summary.draw0_quadratic_model),
+    )?;
     let losses: Vec<f64> = run_out
         .draws
         .iter()
@@ -232,13 +223,13 @@ pub fn train<'py>(
     out.set_item("rank", pred.rank)?;
     out.set_item("lambda_min", pred.lambda_min)?;
     out.set_item("lambda_max", pred.lambda_max)?;
-    out.set_item("fitted_rate", rate)?;
+    out.set_item("fitted_rate", summary.fitted_rate)?;
     out.set_item("two_lambda_min", 2.0 * pred.lambda_min)?;
+    out.set_item("rate_relative_deviation", summary.rate_relative_deviation)?;
     out.set_item(
-        "rate_relative_deviation",
-        rate.map(|r| r / (2.0 * pred.lambda_min) - 1.0),
+        "eq7_max_relative_deviation",
+        summary.eq7_max_relative_deviation,
     )?;
-    out.set_item("eq7_max_relative_deviation", eq7_dev)?;
     out.set_item(
         "mean_steps_per_draw",
         run_out.draws.iter().map(|d| d.steps as f64).sum::<f64>() / draws as f64,

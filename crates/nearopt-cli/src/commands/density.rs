@@ -68,9 +68,10 @@ pub struct Args {
     memory: Option<String>,
 }
 
-/// The JSON object of `nearopt density --json` (`INTERFACE.md` fixes the first five keys).
+/// The JSON object of `nearopt density --json` (`INTERFACE.md` fixes the first five keys); also
+/// what the Python package's `nearopt.density` returns ([`report`]).
 #[derive(serde::Serialize)]
-struct Report<'a> {
+pub struct Report<'a> {
     dimension: usize,
     /// Exact `Tr H` (closed form).
     trace: f64,
@@ -135,7 +136,8 @@ struct Report<'a> {
     nearopt_version: &'static str,
 }
 
-fn parse_memory(s: Option<&str>) -> Result<u64> {
+/// The `--memory` size (`800M`, `1.5G`, ...; default 1.5 GiB) in bytes.
+pub fn parse_memory(s: Option<&str>) -> Result<u64> {
     let Some(s) = s else {
         return Ok(3 << 29);
     };
@@ -262,7 +264,9 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-fn report<'a>(
+/// The report of `est` (computed for `net` with `opts`; `memory` the estimated peak bytes,
+/// `seconds` the wall time), printed by `--json`.
+pub fn report<'a>(
     net: &'a Network,
     opts: &DensityOptions,
     est: &'a DensityEstimate,

@@ -7,7 +7,8 @@
 
 use crate::io::{read_network, write_atomic};
 use anyhow::{bail, Context, Result};
-use nearopt::dynamics::predict::{fitted_decay_rate, Prediction};
+use nearopt::dynamics::predict::Prediction;
+use nearopt::dynamics::summary::{summarize, RunSummary};
 use nearopt::dynamics::train::{log_time_grid, train, TrainConfig, Trainer};
 use nearopt::dynamics::PopulationLoss;
 use nearopt::experiments::Progress;
@@ -444,21 +445,15 @@ pub fn run(args: Args) -> Result<()> {
         run.loss_quantile(0.5),
         run.loss_quantile(0.9),
     );
-    let eq7: Vec<f64> = times.iter().map(|&t| pred.eq7(args.sigma0, t)).collect();
-    let asym = pred.asymptote(times[n - 1], mean[n - 1]);
-    let asymptote: Vec<f64> = times.iter().map(|&t| asym(t)).collect();
-    let p0 = pred.projections(&run.draws[0].delta0);
-    let quad0: Vec<f64> = times
-        .iter()
-        .map(|&t| pred.quadratic_model(&p0, t))
-        .collect();
+    let RunSummary {
+        eq7,
+        asymptote,
+        draw0_quadratic_model: quad0,
+        fitted_rate: rate,
+        rate_relative_deviation,
+        eq7_max_relative_deviation: eq7_dev,
+    } = summarize(&pred, args.sigma0, times, &mean, &run.draws[0].delta0);
     let t_end = times[n - 1];
-    let rate = fitted_decay_rate(times, &mean, 0.5 * t_end, t_end).ok();
-    let eq7_dev = mean
-        .iter()
-        .zip(&eq7)
-        .map(|(m, e)| (m - e).abs() / e)
-        .fold(0.0, f64::max);
 
     let mut csv = Vec::new();
     writeln!(
@@ -502,7 +497,7 @@ pub fn run(args: Args) -> Result<()> {
         "lambda_max": pred.lambda_max,
         "fitted_rate": rate,
         "two_lambda_min": 2.0 * pred.lambda_min,
-        "rate_relative_deviation": rate.map(|r| r / (2.0 * pred.lambda_min) - 1.0),
+        "rate_relative_deviation": rate_relative_deviation,
         "eq7_max_relative_deviation": eq7_dev,
         "mean_steps_per_draw": run.draws.iter().map(|d| d.steps as f64).sum::<f64>() / args.draws as f64,
     });
