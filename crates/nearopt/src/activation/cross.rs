@@ -38,6 +38,111 @@ use crate::{Error, Result};
 
 const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
+/// Below this `det Σ / (q1 q2)` (an angle of 1e-10 rad) two rows are treated as parallel: the
+/// nested 2-D quadrature would see an inner variance of rounding size, whose integrand can be
+/// pure rounding noise (e.g. `f' = 1 + 2z` near its zero). Treating them as parallel changes
+/// the moments by `O(det/q1)`, ~1e-20 relative.
+const PARALLEL_BELOW: f64 = 1e-20;
+
+/// The moments for parallel rows, `z2 = μ2 + ρ t1` (`ρ = c/q1`), or `z1 = μ1` constant
+/// (`q1 = 0`): 1-D integrals. A kinked `g` is handled at its kinks as in the general case.
+fn parallel_moments(
+    g: &dyn ActivationFn,
+    f: &dyn ActivationFn,
+    gauss: Gauss2,
+    features: &[f64],
+    what: &str,
+) -> Result<CrossMoments> {
+    let (q1, q2, c) = (gauss.cov.q1, gauss.cov.q2, gauss.cov.c);
+    let [mu1, mu2] = gauss.mean;
+    let g_kinked = !g.kinks().is_empty();
+    let mut m = CrossMoments::default();
+    if q1 <= 0.0 {
+        // z1 = μ1, t1 = 0; z2 ~ N(μ2, q2).
+        let e = expect1(
+            mu2,
+            q2,
+            features,
+            QUADRATURE_REL_TOL,
+            2,
+            &|z: f64, o: &mut [f64]| o.copy_from_slice(&[f.derivative(0, z), f.derivative(1, z)]),
+            what,
+        )?;
+        let (ef, efp) = (e.values[0], e.values[1]);
+        let (g1, g2) = (g.derivative(1, mu1), g.derivative(2, mu1));
+        if g_kinked && g.kinks().contains(&mu1) {
+            return Err(Error::Invalid(format!(
+                "{what}: a student unit with zero input weights sits exactly on a kink of its \
+                 activation, where g'' is not defined"
+            )));
+        }
+        let g2 = if g_kinked { 0.0 } else { g2 };
+        m.a0 = g2 * ef;
+        m.c2 = g2 * efp;
+        m.b0 = g1 * ef;
+        m.b2 = g1 * efp;
+        return Ok(m);
+    }
+    let rho = c / q1;
+    // Breakpoints in z1: g's features and f's seen through z2 = μ2 + ρ (z1 − μ1).
+    let mut feats: Vec<f64> = features.to_vec();
+    if rho != 0.0 {
+        feats.extend(features.iter().map(|&k| mu1 + (k - mu2) / rho));
+    }
+    feats.retain(|v| v.is_finite());
+    feats.sort_by(f64::total_cmp);
+    feats.dedup();
+    let e = expect1(
+        mu1,
+        q1,
+        &feats,
+        QUADRATURE_REL_TOL,
+        8,
+        &|z: f64, o: &mut [f64]| {
+            let t = z - mu1;
+            let dg = g.derivatives(z);
+            let g2 = if g_kinked { 0.0 } else { dg[2] };
+            let z2 = mu2 + rho * t;
+            let (fv, fp) = (f.derivative(0, z2), f.derivative(1, z2));
+            o.copy_from_slice(&[
+                g2 * fv,
+                g2 * fv * t,
+                g2 * fv * t * t,
+                g2 * fp,
+                g2 * fp * t,
+                dg[1] * fv,
+                dg[1] * fv * t,
+                dg[1] * fp,
+            ]);
+        },
+        what,
+    )?;
+    let v = &e.values;
+    m.b0 = v[5];
+    m.b1 = v[6];
+    m.b2 = v[7];
+    if !g_kinked {
+        m.a0 = v[0];
+        m.c1 = v[1];
+        m.a11 = v[2];
+        m.c2 = v[3];
+        m.a12 = v[4];
+        return Ok(m);
+    }
+    for (k, jump) in kink_jumps(g) {
+        let t1 = k - mu1;
+        let weight = jump * normal_density(k, mu1, q1);
+        let z2 = mu2 + rho * t1;
+        let (ef, efp) = (f.derivative(0, z2), f.derivative(1, z2));
+        m.a0 += weight * ef;
+        m.c1 += weight * t1 * ef;
+        m.a11 += weight * t1 * t1 * ef;
+        m.c2 += weight * efp;
+        m.a12 += weight * t1 * efp;
+    }
+    Ok(m)
+}
+
 /// The expectations of the module docs for one pair (student unit 1, other unit 2).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct CrossMoments {
@@ -140,6 +245,11 @@ pub fn cross_moments(
     // |w'|² q1 = q1 q2 − c² (exactly 0 for identical or opposite rows).
     let det = (q1 * q2 - c * c).max(0.0);
     let mut m = CrossMoments::default();
+    if det <= PARALLEL_BELOW * q1 * q2 {
+        // Parallel rows (the unit with itself, copies): z2 is a function of z1 (or z1 is
+        // constant), so every moment is a 1-D integral; A22's coefficient w'w'ᵀ vanishes.
+        return parallel_moments(g, f, gauss, &features, &what);
+    }
     if !g_kinked {
         let f1 = |z: f64, o: &mut [f64]| {
             let t = z - mu1;
@@ -192,9 +302,6 @@ pub fn cross_moments(
                     m.a22 += jump * normal_density(k, mu2, q2) * e.values[0];
                 }
             }
-        }
-        if det == 0.0 {
-            m.a22 = 0.0;
         }
         return Ok(m);
     }
