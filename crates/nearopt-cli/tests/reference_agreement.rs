@@ -55,6 +55,18 @@ fn random_network(g: &mut Gen, activation: Value, ni: usize, nh: usize, scale: f
     json!({"activation": activation, "w1": w1, "w2": w2})
 }
 
+/// Adds `b1` entries `N(0, b1_std²)` and then `b2 ~ N(0, b2_std²)` where a std is given.
+fn with_biases(mut net: Value, g: &mut Gen, b1_std: Option<f64>, b2_std: Option<f64>) -> Value {
+    let nh = net["w2"].as_array().unwrap().len();
+    if let Some(sd) = b1_std {
+        net["b1"] = json!((0..nh).map(|_| sd * g.normal()).collect::<Vec<f64>>());
+    }
+    if let Some(sd) = b2_std {
+        net["b2"] = json!(sd * g.normal());
+    }
+    net
+}
+
 /// The cases: every activation, shapes with Nh < Ni, Nh = Ni and Nh > Ni (the reference takes
 /// Nh ≤ 3), and degenerate networks (a repeated row, a zero row).
 fn cases() -> Vec<(String, Value)> {
@@ -105,16 +117,6 @@ fn cases() -> Vec<(String, Value)> {
     // shapes whose row space has at most two dimensions (the reference's trapezoid grid is then
     // small). relu and leaky_relu are not here: the reference's quadrature needs a smooth g'
     // (they are checked against Monte Carlo in `verify_monte_carlo.rs`).
-    let biased = |mut net: Value, g: &mut Gen, b1: bool, b2: bool| {
-        let nh = net["w2"].as_array().unwrap().len();
-        if b1 {
-            net["b1"] = json!((0..nh).map(|_| 0.5 * g.normal()).collect::<Vec<f64>>());
-        }
-        if b2 {
-            net["b2"] = json!(0.3 * g.normal());
-        }
-        net
-    };
     for (name, act, ni, nh, b1, b2) in [
         ("gelu", json!({"kind": "gelu"}), 2, 2, false, false),
         ("silu", json!({"kind": "silu"}), 3, 2, false, false),
@@ -142,7 +144,10 @@ fn cases() -> Vec<(String, Value)> {
         ("silu-b1-b2", json!({"kind": "silu"}), 2, 2, true, true),
     ] {
         let net = random_network(&mut g, act, ni, nh, 1.0);
-        out.push((format!("{name}-{ni}x{nh}"), biased(net, &mut g, b1, b2)));
+        out.push((
+            format!("{name}-{ni}x{nh}"),
+            with_biases(net, &mut g, b1.then_some(0.5), b2.then_some(0.3)),
+        ));
     }
     // W1 = 0: every pre-activation vanishes (q = c = 0).
     out.push((
@@ -350,16 +355,6 @@ fn cli_student_hessians_agree_with_the_numpy_reference() {
     std::fs::create_dir_all(&dir).unwrap();
     let script = repo_root().join("tools/reference/student_reference.py");
     let mut g = Gen(0x57_0de7_2026_1202);
-    let with = |mut net: Value, g: &mut Gen, b1: bool, b2: bool| {
-        let nh = net["w2"].as_array().unwrap().len();
-        if b1 {
-            net["b1"] = json!((0..nh).map(|_| 0.3 * g.normal()).collect::<Vec<f64>>());
-        }
-        if b2 {
-            net["b2"] = json!(0.4 * g.normal());
-        }
-        net
-    };
     let erf = json!({"kind": "erf"});
     let quad = json!({"kind": "quadratic", "epsilon": 0.6});
     let cubic = json!({"kind": "polynomial", "coefficients": [0.2, 1.0, -0.3, 0.25]});
@@ -438,18 +433,10 @@ fn cli_student_hessians_agree_with_the_numpy_reference() {
         ),
     ];
     for (name, ta, ni, tnh, sa, snh, (tb1, tb2), (sb1, sb2)) in specs {
-        let t = with(
-            random_network(&mut g, ta.clone(), ni, tnh, 1.1),
-            &mut g,
-            tb1,
-            tb2,
-        );
-        let s = with(
-            random_network(&mut g, sa.clone(), ni, snh, 1.1),
-            &mut g,
-            sb1,
-            sb2,
-        );
+        let t = random_network(&mut g, ta.clone(), ni, tnh, 1.1);
+        let t = with_biases(t, &mut g, tb1.then_some(0.3), tb2.then_some(0.4));
+        let s = random_network(&mut g, sa.clone(), ni, snh, 1.1);
+        let s = with_biases(s, &mut g, sb1.then_some(0.3), sb2.then_some(0.4));
         cases.push((name.to_string(), t, s));
     }
     // A student near the teacher (the trajectory's regime): the teacher's weights plus 5% noise.

@@ -247,14 +247,29 @@ fn smooth(
     sigma: f64,
     f: impl Fn(f64) -> Option<f64>,
 ) -> (Vec<f64>, Vec<f64>) {
-    let norm = 1.0 / (sigma * (2.0 * std::f64::consts::PI).sqrt());
-    let per: Vec<Vec<f64>> = probes
+    let measures: Vec<(&[f64], &[f64])> = probes
         .iter()
-        .map(|p| {
-            let pts: Vec<(f64, f64)> = p
-                .nodes
+        .map(|p| (p.nodes.as_slice(), p.weights.as_slice()))
+        .collect();
+    smooth_measures(&measures, grid, sigma, f)
+}
+
+/// Smooths each discrete measure `(nodes θ, weights)` with Gaussians of width `sigma` (in `x`
+/// units) at the transformed nodes `x = f(θ)` (nodes where `f` gives `None` are left out) on
+/// `grid`; the mean over measures and its standard error (0 for a single measure) per point.
+pub fn smooth_measures(
+    measures: &[(&[f64], &[f64])],
+    grid: &[f64],
+    sigma: f64,
+    f: impl Fn(f64) -> Option<f64>,
+) -> (Vec<f64>, Vec<f64>) {
+    let norm = 1.0 / (sigma * (2.0 * std::f64::consts::PI).sqrt());
+    let per: Vec<Vec<f64>> = measures
+        .iter()
+        .map(|(nodes, weights)| {
+            let pts: Vec<(f64, f64)> = nodes
                 .iter()
-                .zip(&p.weights)
+                .zip(weights.iter())
                 .filter_map(|(t, w)| f(*t).map(|x| (x, *w)))
                 .collect();
             grid.iter()

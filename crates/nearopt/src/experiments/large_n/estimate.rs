@@ -291,29 +291,11 @@ impl ProbeSet {
 /// `floor` become Gaussians of width `sigma` (in `log10 λ`) at `log10 θ`; mean and standard
 /// error over probes per grid point. Integrates to the mass above the floor.
 pub fn log_density(q: &[Quadrature], grid: &[f64], sigma: f64, floor: f64) -> (Vec<f64>, Vec<f64>) {
-    let norm = 1.0 / (sigma * (2.0 * std::f64::consts::PI).sqrt());
-    let per: Vec<Vec<f64>> = q
+    let measures: Vec<(&[f64], &[f64])> = q
         .iter()
-        .map(|p| {
-            let pts: Vec<(f64, f64)> = p
-                .nodes
-                .iter()
-                .zip(&p.weights)
-                .filter(|(t, w)| **t > floor && **w > 0.0)
-                .map(|(t, w)| (t.log10(), *w))
-                .collect();
-            grid.iter()
-                .map(|g| {
-                    pts.iter()
-                        .map(|(x, w)| w * norm * (-0.5 * ((g - x) / sigma).powi(2)).exp())
-                        .sum()
-                })
-                .collect()
-        })
+        .map(|p| (p.nodes.as_slice(), p.weights.as_slice()))
         .collect();
-    (0..grid.len())
-        .map(|i| mean_se(&per.iter().map(|p| p[i]).collect::<Vec<_>>()))
-        .unzip()
+    crate::density::smooth_measures(&measures, grid, sigma, |t| (t > floor).then(|| t.log10()))
 }
 
 /// One probe's largest ratio gap `θ_{i+1}/θ_i` between neighbouring positive nodes in the top
