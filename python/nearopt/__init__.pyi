@@ -130,6 +130,7 @@ def rank(
 def density(
     net: Network,
     *,
+    student: Optional[Network] = None,
     probes: int = 16,
     steps: int = 60,
     top: int = 10,

@@ -131,14 +131,20 @@ def test_sampled_hessian_with_biases_is_the_cli_one(nearopt_cli, biased_files, t
     assert h.tobytes() == np.load(out).tobytes()
 
 
-def test_density_refuses_biases_with_the_cli_message(nearopt_cli, biased_files):
-    path = biased_files["erf-b1b2"]
+@pytest.mark.parametrize("name", ["erf-b1b2", "quadratic-b2", "relu-b1b2"])
+def test_density_with_biases_is_the_cli_json_and_exact(nearopt_cli, biased_files, name):
+    path = biased_files[name]
     net = nearopt.Network.from_file(path)
-    message = nearopt_cli.error("density", "--network", path, "--json")
-    with pytest.raises(ValueError) as e:
-        nearopt.density(net)
-    # The CLI prefixes its context ("density of FILE: "); the reason is the library's.
-    assert str(e.value) in message and "biases" in str(e.value)
+    flags = ["--probes", 6, "--steps", 8, "--top", 3]
+    expected = json.loads(nearopt_cli.ok("density", "--network", path, "--json", *flags))
+    got = nearopt.density(net, probes=6, steps=8, top=3, threads=1)
+    assert_same(got, expected, ignore=("seconds",))
+    assert got["point"] == "optimum" and got["student"] is None
+    # The exact moments against the dense spectrum (the bias rows included): rounding only.
+    ev = nearopt.spectrum(net)["eigenvalues"]
+    np.testing.assert_allclose(got["trace"], ev.sum(), rtol=1e-12)
+    np.testing.assert_allclose(got["trace_squared"], (ev ** 2).sum(), rtol=1e-12)
+    np.testing.assert_allclose(got["top_eigenvalues"][0], ev[-1], rtol=1e-9)
 
 
 def test_rank_of_a_biased_erf_network_is_float64_and_not_certified(biased_files):

@@ -82,3 +82,22 @@ def test_a_student_with_other_inputs_is_refused(files):
     for call in (nearopt.hessian, nearopt.hessian_operator, nearopt.spectrum):
         with pytest.raises(ValueError, match="Ni"):
             call(t, other)
+
+
+@pytest.mark.parametrize("name", sorted(STUDENTS))
+def test_density_at_the_student_is_the_cli_json_and_exact(nearopt_cli, files, name):
+    flags = ["--probes", 5, "--steps", 8, "--top", 2]
+    expected = json.loads(nearopt_cli.ok(
+        "density", "--network", files["teacher"], "--student", files[name], "--json", *flags))
+    teacher = nearopt.Network.from_file(files["teacher"])
+    student = nearopt.Network.from_file(files[name])
+    got = nearopt.density(teacher, student=student, probes=5, steps=8, top=2, threads=1)
+    # The CLI names the student's file, Python returns the student itself.
+    assert expected["student"] == str(files[name]) and got["student"] == student
+    assert got["point"] == expected["point"] == "student"
+    assert_same(got, expected, ignore=("seconds", "student"))
+    ev = nearopt.spectrum(teacher, student=student)["eigenvalues"]
+    scale = np.abs(ev).sum()
+    assert abs(got["trace"] - ev.sum()) <= 1e-12 * scale
+    np.testing.assert_allclose(got["trace_squared"], (ev ** 2).sum(), rtol=1e-12)
+    np.testing.assert_allclose(got["top_eigenvalues"][0], ev[-1], rtol=1e-9)

@@ -220,3 +220,124 @@ fn density_bad_input_is_one_line_error_without_partial_output() {
         assert_eq!(dir.count(), before, "{args:?} left a file");
     }
 }
+
+/// `density --student` and biased networks against `spectrum` of the same Hessian (dense):
+/// exact moments, top eigenvalues, `point`/`student` keys; a student with other inputs refused.
+#[test]
+fn density_at_students_and_with_biases_agrees_with_spectrum() {
+    let dir = TempDir::new("student");
+    let file = |name: &str, flags: &[&str]| {
+        let p = dir.path(name);
+        let mut args = vec!["teacher"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["--out", p.to_str().unwrap()]);
+        assert!(run(&args).status.success(), "teacher {flags:?}");
+        p.to_str().unwrap().to_string()
+    };
+    let teacher = file("t.json", &["--activation", "erf", "--ni", "4", "--nh", "3"]);
+    let biased = file(
+        "tb.json",
+        &[
+            "--activation",
+            "erf",
+            "--ni",
+            "4",
+            "--nh",
+            "3",
+            "--b1-std",
+            "0.4",
+            "--b2-std",
+            "0.3",
+        ],
+    );
+    let wide = file(
+        "s1.json",
+        &[
+            "--activation",
+            "tanh",
+            "--ni",
+            "4",
+            "--nh",
+            "5",
+            "--seed",
+            "2",
+            "--b1-std",
+            "0.2",
+        ],
+    );
+    let relu = file(
+        "s2.json",
+        &[
+            "--activation",
+            "relu",
+            "--ni",
+            "4",
+            "--nh",
+            "3",
+            "--seed",
+            "3",
+        ],
+    );
+    let other_ni = file(
+        "s3.json",
+        &["--activation", "erf", "--ni", "3", "--nh", "3"],
+    );
+    let flags = ["--json", "--probes", "8", "--steps", "30", "--top", "3"];
+    for (t, s) in [
+        (&biased, None),
+        (&teacher, Some(&wide)),
+        (&teacher, Some(&relu)),
+        (&biased, Some(&wide)),
+    ] {
+        let mut dargs = vec!["density", "--network", t.as_str()];
+        let mut sargs = vec!["spectrum", "--network", t.as_str(), "--json"];
+        if let Some(s) = s {
+            dargs.extend_from_slice(&["--student", s.as_str()]);
+            sargs.extend_from_slice(&["--student", s.as_str()]);
+        }
+        dargs.extend_from_slice(&flags);
+        let dens = json(&run(&dargs));
+        let ev = floats(&json(&run(&sargs))["eigenvalues"]);
+        let d = ev.len();
+        let what = format!("{t} at {s:?}");
+        assert_eq!(dens["dimension"].as_u64().unwrap() as usize, d, "{what}");
+        assert_eq!(
+            dens["point"],
+            if s.is_some() { "student" } else { "optimum" },
+            "{what}"
+        );
+        assert_eq!(dens["student"].as_str(), s.map(|s| s.as_str()), "{what}");
+        let scale: f64 = ev.iter().map(|l| l.abs()).sum();
+        let tr: f64 = ev.iter().sum();
+        let trace = dens["trace"].as_f64().unwrap();
+        assert!(
+            (trace - tr).abs() <= 1e-11 * scale,
+            "{what}: {trace} vs {tr}"
+        );
+        let tr2: f64 = ev.iter().map(|l| l * l).sum();
+        let trace2 = dens["trace_squared"].as_f64().unwrap();
+        assert!(
+            (trace2 - tr2).abs() <= 1e-11 * tr2,
+            "{what}: {trace2} vs {tr2}"
+        );
+        let amax = ev.iter().fold(0.0f64, |a, l| a.max(l.abs()));
+        for (i, v) in floats(&dens["top_eigenvalues"]).iter().enumerate() {
+            let l = ev[d - 1 - i];
+            assert!((v - l).abs() <= 1e-9 * amax, "{what}: λ_{i} {v} vs {l}");
+        }
+        // The top bulk is an estimate made at the bias-free optimum only.
+        assert_eq!(dens["top_bulk_count"].as_u64().unwrap(), 0, "{what}");
+    }
+    let out = run(&[
+        "density",
+        "--network",
+        &teacher,
+        "--student",
+        &other_ni,
+        "--json",
+    ]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("Ni = 3") && err.contains("Ni = 4"), "{err}");
+}

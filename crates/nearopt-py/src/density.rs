@@ -4,8 +4,8 @@
 use crate::network::PyNetwork;
 use crate::{cli_err, run};
 use nearopt::density::{
-    check_options, density_at_optimum, operator_bytes, probes_per_block, working_set_bytes,
-    DensityOptions,
+    check_options, density_exact, exact_operator_bytes, operator_bytes, probes_per_block,
+    working_set_bytes, DensityOptions,
 };
 use nearopt_cli::commands::density::{parse_memory, report};
 use pyo3::exceptions::PyValueError;
@@ -64,9 +64,12 @@ fn to_array<'py>(py: Python<'py>, a: &Bound<'py, PyAny>) -> PyResult<Bound<'py, 
     np.call_method("asarray", (a,), Some(&kwargs))
 }
 
-/// The spectral density of the exact population Hessian at the optimum by stochastic Lanczos
-/// quadrature (SLQ), without forming the ``D × D`` matrix: the dict of ``nearopt density
-/// --network FILE --json`` (the same report code, the same keys; ``INTERFACE.md``), with
+/// The spectral density of the exact population Hessian by stochastic Lanczos quadrature (SLQ),
+/// without forming the ``D × D`` matrix: at the optimum of ``net``, or with ``student`` at that
+/// student (``½ E[(y_s − y_t)²]``, functional term included; ``nearopt density --network T
+/// --student S``; the teacher's ``Ni``, any ``Nh``, activation and biases; ``D`` is the
+/// student's). The dict of ``nearopt density --network FILE --json`` (the same report code,
+/// the same keys; ``INTERFACE.md``), with
 /// float64 arrays for ``nodes``, ``weights``, ``top_eigenvalues``, ``top_residual_bounds``,
 /// ``top_gap_bounds``, the curves ``linear`` / ``log10`` (``x``, ``density``,
 /// ``standard_error``) and ``log_peaks`` (rows ``(log10 λ, density)``):
@@ -88,13 +91,15 @@ fn to_array<'py>(py: Python<'py>, a: &Bound<'py, PyAny>) -> PyResult<Bound<'py, 
 /// Cost: ``probes × steps`` products of ``O(Nh² Ni)`` each, by the batched block product; memory
 /// about ``probes_per_block × steps × D`` numbers, within ``memory`` (bytes, or a size string
 /// such as ``"1.5G"``; default 1.5 GiB). The same ``seed`` gives the same numbers whatever
-/// ``threads`` is. Networks with biases are refused (``ValueError``), as by the CLI.
+/// ``threads`` is. With biases or a student the bias rows and the functional term add
+/// ``O(Nh² Ni)`` per product, and ``Tr H``, ``Tr H²`` stay exact (``docs/density.md``).
 #[pyfunction]
-#[pyo3(signature = (net, *, probes=16, steps=60, top=10, block=4, top_tol=1e-10, max_basis=400, max_top_products=4000, seed=1, grid=400, kappa=3.0, kappa_log=1.04, log_floor=1e-10, memory=None, threads=None))]
+#[pyo3(signature = (net, *, student=None, probes=16, steps=60, top=10, block=4, top_tol=1e-10, max_basis=400, max_top_products=4000, seed=1, grid=400, kappa=3.0, kappa_log=1.04, log_floor=1e-10, memory=None, threads=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn density<'py>(
     py: Python<'py>,
     net: PyRef<'py, PyNetwork>,
+    student: Option<PyRef<'py, PyNetwork>>,
     probes: usize,
     steps: usize,
     top: usize,
@@ -115,7 +120,17 @@ pub fn density<'py>(
             "top_tol must be a positive number, got {top_tol}"
         )));
     }
-    let net = &net.net;
+    let student_obj = student;
+    let teacher = &net.net;
+    let student = student_obj.as_ref().map(|s| &s.net);
+    let net = student.unwrap_or(teacher);
+    if net.ni() != teacher.ni() {
+        return Err(PyValueError::new_err(format!(
+            "student has Ni = {} inputs but teacher has Ni = {}: they must agree",
+            net.ni(),
+            teacher.ni()
+        )));
+    }
     let d = net.dim();
     let opts = DensityOptions {
         probes,
@@ -134,13 +149,20 @@ pub fn density<'py>(
         memory_budget: memory_bytes(memory)?,
     };
     check_options(d, &opts).map_err(crate::lib_err)?;
-    let mem = operator_bytes(net, &opts) + working_set_bytes(d, &opts, probes_per_block(d, &opts));
+    let operator = if student.is_some() || net.layout().has_biases() {
+        exact_operator_bytes(net, teacher.nh(), &opts)
+    } else {
+        operator_bytes(net, &opts)
+    };
+    let mem = operator + working_set_bytes(d, &opts, probes_per_block(d, &opts));
     let (est, seconds) = run(py, threads, || {
         let start = Instant::now();
-        let est = density_at_optimum(net, &opts, &|_, _| {})?;
+        let est = density_exact(teacher, student, &opts, &|_, _| {})?;
         Ok::<_, nearopt::Error>((est, start.elapsed().as_secs_f64()))
     })?;
-    let out = json_to_py(py, &report(net, &opts, &est, mem, seconds))?;
+    // `student`: the student `Network` itself, where the CLI names its file (as `spectrum`).
+    let name = student.map(|_| String::new());
+    let out = json_to_py(py, &report(net, name, &opts, &est, mem, seconds))?;
     let out = out.cast_into::<PyDict>()?;
     for key in ARRAY_KEYS {
         if let Some(v) = out.get_item(key)? {
@@ -161,6 +183,7 @@ pub fn density<'py>(
         let a = to_array(py, &v)?.call_method1("reshape", ((-1i64, 2i64),))?;
         out.set_item("log_peaks", a)?;
     }
+    out.set_item("student", student_obj)?;
     Ok(out)
 }
 

@@ -669,12 +669,10 @@ pub fn top_eigenpairs(
         let keep = (opts.count + 2 * b).min(n_old.saturating_sub(1));
         let can_restart = keep >= opts.count && keep + (n_new - n_old) + b <= nmax;
         let full = n_new + b > nmax;
-        if done
-            || exhausted
-            || n_new == n_old
-            || products + b > opts.max_products
-            || (full && !can_restart)
-        {
+        // A full basis that cannot restart still applies its last block (the remainders that
+        // find no room are dropped into the bounds); it stops once nothing new fits
+        // (`n_new = n_old`) — or is exact once the basis spans the whole space (small `D`).
+        if done || exhausted || n_new == n_old || products + b > opts.max_products {
             return Ok(finish(
                 &sp.eigenvalues,
                 &idxs,
@@ -687,7 +685,7 @@ pub fn top_eigenpairs(
                 exhausted,
             ));
         }
-        if full {
+        if full && can_restart {
             // Thick restart (Wu–Simon): keep the `keep` largest Ritz vectors Y = Q S and the
             // next block; T becomes diag(θ) coupled to the next block by R s, and the
             // residual terms of the old basis fold into one bound per kept vector.

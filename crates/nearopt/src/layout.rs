@@ -12,6 +12,19 @@
 
 use std::ops::Range;
 
+/// One parameter of θ, decoded by [`ParamLayout::param`] (in θ's order: `W1`, `W2`, `b1`, `b2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Param {
+    /// `W1[m][n]`.
+    W1(usize, usize),
+    /// `W2[k]`.
+    W2(usize),
+    /// `b1[k]`.
+    B1(usize),
+    /// `b2`.
+    B2,
+}
+
 /// Where each parameter of a two-layer network sits in θ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ParamLayout {
@@ -115,6 +128,22 @@ impl ParamLayout {
         self.has_b2.then(|| self.dim() - 1)
     }
 
+    /// What parameter index `i` is, as a [`Param`] (`None` beyond `D`).
+    pub fn param(&self, i: usize) -> Option<Param> {
+        let w = self.nh * self.ni;
+        if i < w {
+            Some(Param::W1(i / self.ni, i % self.ni))
+        } else if i < w + self.nh {
+            Some(Param::W2(i - w))
+        } else if self.b1_all().contains(&i) {
+            Some(Param::B1(i - self.b1_all().start))
+        } else if Some(i) == self.b2() {
+            Some(Param::B2)
+        } else {
+            None
+        }
+    }
+
     /// What parameter `i` is (for messages and tables).
     pub fn describe(&self, i: usize) -> String {
         if i < self.nh * self.ni {
@@ -134,6 +163,23 @@ impl ParamLayout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn param_decodes_every_index_as_the_accessors_place_it() {
+        for (b1, b2) in [(false, false), (true, false), (false, true), (true, true)] {
+            let l = ParamLayout::new(3, 4).with_biases(b1, b2);
+            for i in 0..l.dim() {
+                let back = match l.param(i).expect("inside D") {
+                    Param::W1(m, n) => l.w1(m, n),
+                    Param::W2(k) => l.w2(k),
+                    Param::B1(k) => l.b1(k).expect("has b1"),
+                    Param::B2 => l.b2().expect("has b2"),
+                };
+                assert_eq!(back, i, "{}", l.describe(i));
+            }
+            assert_eq!(l.param(l.dim()), None);
+        }
+    }
 
     #[test]
     fn indices_follow_the_interface_table_and_cover_theta_once() {

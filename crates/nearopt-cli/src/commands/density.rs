@@ -1,15 +1,17 @@
-//! `nearopt density`: the spectral density of the exact population Hessian at the optimum by
-//! stochastic Lanczos quadrature, on a linear and a log λ axis, with the exact `Tr H`, `Tr H²`
-//! and the top eigenvalues by block Lanczos — without forming the `D × D` matrix
-//! (`nearopt::density`). `--json` prints the object fixed by `INTERFACE.md`.
+//! `nearopt density`: the spectral density of the exact population Hessian — at the optimum, or
+//! with `--student` at a student, biases allowed — by stochastic Lanczos quadrature, on a linear
+//! and a log λ axis, with the exact `Tr H`, `Tr H²` and the top eigenvalues by block Lanczos —
+//! without forming the `D × D` matrix (`nearopt::density`). `--json` prints the object fixed by
+//! `INTERFACE.md`.
 
 use crate::io::check_output_path;
 use crate::plot_density::write_density_plot;
 use anyhow::{bail, Context, Result};
 use nearopt::density::{
-    check_options, density_at_optimum, operator_bytes, probes_per_block, working_set_bytes,
-    DensityEstimate, DensityOptions,
+    check_options, density_exact, exact_operator_bytes, operator_bytes, probes_per_block,
+    working_set_bytes, DensityEstimate, DensityOptions,
 };
+use nearopt::hessian::StudentHessian;
 use nearopt::Network;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -18,9 +20,14 @@ use std::time::Instant;
 /// Options of `nearopt density`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Network file (student = teacher = this network).
+    /// Network file (the teacher; also the student unless --student is given).
     #[arg(long)]
     network: PathBuf,
+    /// Student network file: the density of the exact Hessian of ½ E[(y_student − y_teacher)²]
+    /// at this student (functional term included; the teacher's Ni, any Nh, activation and
+    /// biases; D is the student's).
+    #[arg(long)]
+    student: Option<PathBuf>,
     /// Print exactly one JSON object on stdout (INTERFACE.md).
     #[arg(long)]
     json: bool,
@@ -132,7 +139,12 @@ pub struct Report<'a> {
     seconds: f64,
     activation: &'a nearopt::Activation,
     ni: usize,
+    /// Hidden units (the student's with `--student`).
     nh: usize,
+    /// `optimum` (student = teacher) or `student`.
+    point: &'static str,
+    /// The student file, with `--student`.
+    student: Option<String>,
     nearopt_version: &'static str,
 }
 
@@ -227,7 +239,24 @@ pub fn run(args: Args) -> Result<()> {
         log_floor: args.log_floor,
         memory_budget: parse_memory(args.memory.as_deref())?,
     };
-    let net = crate::io::read_network(&args.network)?;
+    let teacher = crate::io::read_network(&args.network)?;
+    let student = args
+        .student
+        .as_deref()
+        .map(crate::io::read_network)
+        .transpose()?;
+    if let (Some(s), Some(path)) = (&student, &args.student) {
+        if s.ni() != teacher.ni() {
+            bail!(
+                "student {} has Ni = {} inputs but teacher {} has Ni = {}: they must agree",
+                path.display(),
+                s.ni(),
+                args.network.display(),
+                teacher.ni()
+            );
+        }
+    }
+    let net = student.as_ref().unwrap_or(&teacher);
     let d = net.dim();
     // At most D eigenvalues exist.
     let opts = DensityOptions {
@@ -235,27 +264,53 @@ pub fn run(args: Args) -> Result<()> {
         ..opts
     };
     check_options(d, &opts)?;
-    let memory =
-        operator_bytes(&net, &opts) + working_set_bytes(d, &opts, probes_per_block(d, &opts));
+    let general = student.is_some() || net.layout().has_biases();
+    let operator = if general {
+        exact_operator_bytes(net, teacher.nh(), &opts)
+    } else {
+        operator_bytes(net, &opts)
+    };
+    let memory = operator + working_set_bytes(d, &opts, probes_per_block(d, &opts));
+    if let Some(s) = &student {
+        crate::guard::check_work(
+            StudentHessian::setup_work(&teacher, s),
+            "density --student: the cross moments of the functional term",
+        )?;
+    }
     let bar = Bar::new(d >= 20_000, (opts.probes * opts.steps.min(d)) as u64);
     let start = Instant::now();
-    let result = density_at_optimum(&net, &opts, &|done, total| bar.set(done, total));
+    let result = density_exact(&teacher, student.as_ref(), &opts, &|done, total| {
+        bar.set(done, total)
+    });
     bar.finish();
-    let est = result.with_context(|| format!("density of {}", args.network.display()))?;
+    let est = result.with_context(|| match &args.student {
+        Some(p) => format!(
+            "density at the student {} (teacher {})",
+            p.display(),
+            args.network.display()
+        ),
+        None => format!("density of {}", args.network.display()),
+    })?;
     let seconds = start.elapsed().as_secs_f64();
     if let Some(p) = &args.plot {
         let title = format!(
-            "{} network, Ni = {}, Nh = {}, D = {}: SLQ with {} probes × {} steps",
+            "{} network, Ni = {}, Nh = {}, D = {}{}: SLQ with {} probes × {} steps",
             net.activation().name(),
             net.ni(),
             net.nh(),
             d,
+            if student.is_some() {
+                ", at a student"
+            } else {
+                ""
+            },
             opts.probes,
             opts.steps.min(d)
         );
         write_density_plot(&est, &title, p)?;
     }
-    let report = report(&net, &opts, &est, memory, seconds);
+    let student_path = args.student.as_ref().map(|p| p.display().to_string());
+    let report = report(net, student_path, &opts, &est, memory, seconds);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -264,18 +319,18 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The report of `est` (computed for `net` with `opts`; `memory` the estimated peak bytes,
-/// `seconds` the wall time), printed by `--json`.
+/// The report of `est` (computed for `net` with `opts`: the network at its optimum, or the
+/// student named `student` (its file); `memory` the estimated peak bytes, `seconds` the wall
+/// time), printed by `--json`.
 pub fn report<'a>(
     net: &'a Network,
+    student: Option<String>,
     opts: &DensityOptions,
     est: &'a DensityEstimate,
     memory: u64,
     seconds: f64,
 ) -> Report<'a> {
-    let m = est
-        .moments
-        .expect("density_at_optimum gives the exact moments");
+    let m = est.moments.expect("density_exact gives the exact moments");
     let top = est.top.as_ref();
     Report {
         dimension: est.dimension,
@@ -327,6 +382,12 @@ pub fn report<'a>(
         activation: net.activation(),
         ni: net.ni(),
         nh: net.nh(),
+        point: if student.is_some() {
+            "student"
+        } else {
+            "optimum"
+        },
+        student,
         nearopt_version: env!("CARGO_PKG_VERSION"),
     }
 }
@@ -336,11 +397,15 @@ fn human(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} network, Ni = {}, Nh = {}: D = {} (exact population Hessian at the optimum, matrix-free)",
+        "{} network, Ni = {}, Nh = {}: D = {} (exact population Hessian at {}, matrix-free)",
         r.activation.name(),
         r.ni,
         r.nh,
-        r.dimension
+        r.dimension,
+        match &r.student {
+            Some(p) => format!("the student {p}"),
+            None => "the optimum".into(),
+        }
     );
     let _ = writeln!(
         s,

@@ -8,7 +8,7 @@ use crate::guard::{self, check_memory, check_work, f64_bytes, mul};
 use crate::io::{check_output_path, read_network, with_progress, write_npy_matrix};
 use anyhow::{bail, Context, Result};
 use nearopt::hessian::sampled::{sampled_hessian, sampled_outer_product, CHUNK};
-use nearopt::hessian::{DenseMatrix, ExactHessian};
+use nearopt::hessian::{DenseMatrix, ExactHessian, StudentHessian};
 use nearopt::{Network, PopulationHessian};
 use std::path::{Path, PathBuf};
 
@@ -151,15 +151,15 @@ pub fn dense_at_optimum(
 }
 
 /// Work of the exact Hessian at a student, in floating-point-operation equivalents: the dense
-/// `D²` assembly, the functional blocks `Nh_s (Nh_s + Nh_t) Ni²`, and `Nh_s (Nh_s + Nh_t)`
-/// pair quadratures of ~10⁶ operations each (nested adaptive Gauss–Kronrod, 15 components).
+/// `D²` assembly, the functional blocks `Nh_s (Nh_s + Nh_t) Ni²`, and the set-up of
+/// [`StudentHessian::setup_work`] (the pair quadratures).
 pub fn exact_student_work(teacher: &Network, student: &Network) -> Option<u128> {
     let d = student.dim() as u128;
     let (ni, nh) = (student.ni() as u128, student.nh() as u128);
     let pairs = mul(nh, nh.checked_add(teacher.nh() as u128)?)?;
     mul(d, d)?
         .checked_add(pairs.checked_mul(ni.checked_mul(ni)?)?)?
-        .checked_add(pairs.checked_mul(1_000_000)?)
+        .checked_add(StudentHessian::setup_work(teacher, student)?)
 }
 
 /// The dense Hessian of `½ E[(y_student − y_teacher)²]` at `student` (read from

@@ -12,6 +12,7 @@
 //! point). See `docs/density.md`.
 
 pub mod bulk;
+pub mod exact;
 pub mod moments;
 
 use crate::hessian::batched::{BatchedPopulationHessian, BlockOperator};
@@ -22,7 +23,8 @@ use crate::lanczos::{
 use crate::network::Network;
 use crate::{Error, Result};
 pub use bulk::{tail_quantile, top_bulk, TopBulk};
-pub use moments::{trace_moments, TraceMoments};
+pub use exact::{density_exact, exact_operator_bytes, ExactBlockOperator};
+pub use moments::{student_trace_moments, trace_moments, TraceMoments};
 
 /// Options of [`estimate_density`].
 #[derive(Clone, Debug, serde::Serialize)]

@@ -244,62 +244,85 @@ impl FunctionalTerm {
         }
     }
 
-    /// Adds the term to a dense row-major `D × D` matrix, `O(Nh_s U Ni²)`.
+    /// The `W1_m`–`W1_m` block `α_m I + c_m s sᵀ + s y_mᵀ + y_m sᵀ + Σ_u d_mu w_u w_uᵀ`
+    /// (row-major `Ni × Ni`), `O(U Ni²)`.
+    fn unit_block(&self, m: usize) -> Vec<f64> {
+        let (ni, nu) = (self.ni, self.nu);
+        let s = self.srow(m);
+        let y = &self.y[m * ni..(m + 1) * ni];
+        let mut b = vec![0.0; ni * ni];
+        for n in 0..ni {
+            let row = &mut b[n * ni..(n + 1) * ni];
+            let (cs, cy) = (self.css[m] * s[n] + y[n], s[n]);
+            for ((r, sq), yq) in row.iter_mut().zip(s).zip(y) {
+                *r = cs * sq + cy * yq;
+            }
+            row[n] += self.alpha[m];
+            for u in 0..nu {
+                let du = self.d[m * nu + u];
+                if du != 0.0 {
+                    let wu = self.wrow(u);
+                    let c = du * wu[n];
+                    for (r, wq) in row.iter_mut().zip(wu) {
+                        *r += c * wq;
+                    }
+                }
+            }
+        }
+        b
+    }
+
+    /// Calls `f(i, j, F_ij)` once for every entry of the term's support (the per-unit blocks of
+    /// the module docs; each `(i, j)` at most once, both triangles), in a fixed order;
+    /// `O(Nh_s U Ni²)`. Nothing is called when the term is exactly zero.
+    pub fn for_each_entry(&self, mut f: impl FnMut(usize, usize, f64)) {
+        if self.zero {
+            return;
+        }
+        for m in 0..self.nh {
+            self.unit_entries(m, &self.unit_block(m), &mut f);
+        }
+    }
+
+    /// The entries of unit `m` given its `W1` block `b` ([`Self::unit_block`]).
+    fn unit_entries(&self, m: usize, b: &[f64], f: &mut impl FnMut(usize, usize, f64)) {
+        let (ni, l) = (self.ni, self.layout);
+        let r0 = l.w1_row(m).start;
+        for n in 0..ni {
+            let i = r0 + n;
+            for (qq, bv) in b[n * ni..(n + 1) * ni].iter().enumerate() {
+                f(i, r0 + qq, *bv);
+            }
+            let pv = self.p[m * ni + n];
+            f(i, l.w2(m), pv);
+            f(l.w2(m), i, pv);
+            if let Some(j) = l.b1(m) {
+                let qv = self.q[m * ni + n];
+                f(i, j, qv);
+                f(j, i, qv);
+            }
+        }
+        if let Some(j) = l.b1(m) {
+            let k = l.w2(m);
+            f(k, j, self.ab[m]);
+            f(j, k, self.ab[m]);
+            f(j, j, self.alpha[m]);
+        }
+    }
+
+    /// Adds the term to a dense row-major `D × D` matrix, `O(Nh_s U Ni²)` (the blocks in
+    /// parallel).
     pub fn add_to_dense(&self, data: &mut [f64]) {
         if self.zero {
             return;
         }
-        let (ni, nh, nu, l) = (self.ni, self.nh, self.nu, self.layout);
-        let d = l.dim();
-        let blocks: Vec<Vec<f64>> = (0..nh)
+        let d = self.layout.dim();
+        let blocks: Vec<Vec<f64>> = (0..self.nh)
             .into_par_iter()
-            .map(|m| {
-                let s = self.srow(m);
-                let y = &self.y[m * ni..(m + 1) * ni];
-                let mut b = vec![0.0; ni * ni];
-                for n in 0..ni {
-                    let row = &mut b[n * ni..(n + 1) * ni];
-                    let (cs, cy) = (self.css[m] * s[n] + y[n], s[n]);
-                    for ((r, sq), yq) in row.iter_mut().zip(s).zip(y) {
-                        *r = cs * sq + cy * yq;
-                    }
-                    row[n] += self.alpha[m];
-                    for u in 0..nu {
-                        let du = self.d[m * nu + u];
-                        if du != 0.0 {
-                            let wu = self.wrow(u);
-                            let c = du * wu[n];
-                            for (r, wq) in row.iter_mut().zip(wu) {
-                                *r += c * wq;
-                            }
-                        }
-                    }
-                }
-                b
-            })
+            .map(|m| self.unit_block(m))
             .collect();
         for (m, b) in blocks.iter().enumerate() {
-            let r0 = l.w1_row(m).start;
-            for n in 0..ni {
-                let i = r0 + n;
-                for (qq, bv) in b[n * ni..(n + 1) * ni].iter().enumerate() {
-                    data[i * d + r0 + qq] += bv;
-                }
-                let pv = self.p[m * ni + n];
-                data[i * d + l.w2(m)] += pv;
-                data[l.w2(m) * d + i] += pv;
-                if let Some(j) = l.b1(m) {
-                    let qv = self.q[m * ni + n];
-                    data[i * d + j] += qv;
-                    data[j * d + i] += qv;
-                }
-            }
-            if let Some(j) = l.b1(m) {
-                let k = l.w2(m);
-                data[k * d + j] += self.ab[m];
-                data[j * d + k] += self.ab[m];
-                data[j * d + j] += self.alpha[m];
-            }
+            self.unit_entries(m, b, &mut |i, j, v| data[i * d + j] += v);
         }
     }
 }

@@ -142,6 +142,68 @@ impl PopulationHessian {
         &self.moments[m * self.nh + p]
     }
 
+    /// `[K10, K01, K21, K12]` of hidden units `m` and `p` (`E[g'(z_m) g(z_p)]`,
+    /// `E[g(z_m) g'(z_p)]`, `E[g''(z_m) g'(z_p)]`, `E[g'(z_m) g''(z_p)]`); `None` without `b1`.
+    pub fn bias_moments(&self, m: usize, p: usize) -> Option<[f64; 4]> {
+        self.layout
+            .has_b1
+            .then(|| self.bias_moments[m * self.nh + p])
+    }
+
+    /// `E[g(z_m)], E[g'(z_m)], E[g''(z_m)]` of hidden unit `m`; `None` without `b2`.
+    pub fn unit_moments(&self, m: usize) -> Option<&UnitMoments> {
+        self.units.get(m)
+    }
+
+    /// The single entry `H[i][j]` in `O(1)` (the formulas of the type's docs), for sums over a
+    /// few entries without forming `H` (e.g. `⟨E[J Jᵀ], F⟩` of [`crate::density`]); panics if
+    /// `i` or `j` is not below `D` or the moments failed.
+    pub fn entry(&self, i: usize, j: usize) -> f64 {
+        use crate::layout::Param::{B1, B2, W1, W2};
+        assert!(
+            self.failure.is_none(),
+            "entry of a Hessian whose moments failed"
+        );
+        let l = self.layout;
+        let (pi, pj) = (
+            l.param(i).expect("row index below D"),
+            l.param(j).expect("column index below D"),
+        );
+        let (x, y) = if pi <= pj { (pi, pj) } else { (pj, pi) };
+        let a = &self.a;
+        match (x, y) {
+            (W1(m, n), W1(p, q)) => {
+                let k = self.moments(m, p);
+                let (u, v) = (self.row(m), self.row(p));
+                let s = a[m] * a[p];
+                let mut e = s
+                    * (k.k31 * u[n] * u[q]
+                        + k.k22 * (v[n] * u[q] + u[n] * v[q])
+                        + k.k13 * v[n] * v[q]);
+                if n == q {
+                    e += s * k.k11;
+                }
+                e
+            }
+            (W1(m, n), W2(k)) => {
+                let km = self.moments(m, k);
+                a[m] * (self.row(m)[n] * km.k20 + self.row(k)[n] * km.k11)
+            }
+            (W1(m, n), B1(p)) => {
+                let [_, _, k21, k12] = self.bias_moments[m * self.nh + p];
+                a[m] * a[p] * (self.row(m)[n] * k21 + self.row(p)[n] * k12)
+            }
+            (W1(m, n), B2) => a[m] * self.row(m)[n] * self.units[m].m2,
+            (W2(k), W2(j)) => self.moments(k, j).k00,
+            (W2(k), B1(p)) => a[p] * self.bias_moments[k * self.nh + p][1],
+            (W2(k), B2) => self.units[k].m0,
+            (B1(k), B1(p)) => a[k] * a[p] * self.moments(k, p).k11,
+            (B1(k), B2) => a[k] * self.units[k].m1,
+            (B2, B2) => 1.0,
+            _ => unreachable!("the pair is ordered as θ"),
+        }
+    }
+
     fn row(&self, m: usize) -> &[f64] {
         &self.w1[self.layout.w1_row(m)]
     }
@@ -411,7 +473,7 @@ impl PopulationHessian {
     }
 
     /// Adds the bias rows and columns to a product whose weight part is done (`O(Nh² Ni)`).
-    fn add_bias_products(&self, v: &[f64], out: &mut [f64]) {
+    pub(crate) fn add_bias_products(&self, v: &[f64], out: &mut [f64]) {
         let (nh, l) = (self.nh, self.layout);
         let c: Vec<f64> = l.b1_all().map(|i| v[i]).collect();
         let d = l.b2().map_or(0.0, |i| v[i]);

@@ -51,6 +51,18 @@ impl StudentHessian {
         })
     }
 
+    /// Work of [`StudentHessian::new`] in floating-point-operation equivalents, for refusing
+    /// what would take too long before starting: `Nh_s (Nh_s + Nh_t)` pair quadratures of ~10⁶
+    /// operations each (nested adaptive Gauss–Kronrod, 15 components) and the `Nh_s²` pair
+    /// moments of the Gauss–Newton term. `None` beyond `u128`.
+    pub fn setup_work(teacher: &Network, student: &Network) -> Option<u128> {
+        let nh = student.nh() as u128;
+        let pairs = nh.checked_mul(nh.checked_add(teacher.nh() as u128)?)?;
+        pairs
+            .checked_mul(1_000_000)?
+            .checked_add(nh.checked_mul(nh)?.checked_mul(student.ni() as u128)?)
+    }
+
     /// The Gauss–Newton term `E[J_s J_sᵀ]` (the population Hessian of the student at its own
     /// optimum).
     pub fn gauss_newton(&self) -> &PopulationHessian {
