@@ -17,8 +17,8 @@
 //! student) must agree with the reference to `1e-9 · max |λ|`, eigenvalues and every entry.
 //!
 //! Rows at tiny angles are not drawn: there the library's relu moments lose accuracy (measured
-//! in `docs/verification.md`); the draws are asserted to keep the rows of one network at
-//! `|sin| > 0.05` and a student row and a teacher row at `|sin| > 1e-3` (near the optimum they
+//! in `docs/verification.md`); rows of one network are drawn at `|sin| ≥ 0.1` (asserted
+//! `> 0.05`) and a student row and a teacher row at `|sin| > 1e-3` (near the optimum they
 //! are close). Rows of `Ni = 1` are exactly parallel, which the library handles exactly.
 
 // Matrix code reads clearest with explicit indices.
