@@ -38,11 +38,15 @@ use crate::{Error, Result};
 
 const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
-/// Below this `det Σ / (q1 q2)` (an angle of 1e-10 rad) two rows are treated as parallel: the
-/// nested 2-D quadrature would see an inner variance of rounding size, whose integrand can be
-/// pure rounding noise (e.g. `f' = 1 + 2z` near its zero). Treating them as parallel changes
-/// the moments by `O(det/q1)`, ~1e-20 relative.
-const PARALLEL_BELOW: f64 = 1e-20;
+/// Below this `det Σ / (q1 q2)` (an angle of about 4e-8 rad) two rows are treated as parallel:
+/// the nested 2-D quadrature would see an inner variance of rounding size, whose integrand can
+/// be pure rounding noise (e.g. `f' = 1 + 2z` near its zero). `q1 q2 − c²` carries rounding of
+/// a few `ε q1 q2` (rows of `Ni = 1`, `[a]` and `[b]`, give `fl(a²) fl(b²) ≠ fl(ab)²`), so the
+/// threshold sits just above that level; treating such rows as parallel changes the moments by
+/// `O(det/(q1 q2))` ≤ 2e-15 relative. (At 1e-20, rounding-level `det` of `Ni = 1` rows took the
+/// nested route: relu students were off by up to 8.5e-8 of max |λ| against
+/// `tools/reference/kinked_reference.py`.)
+const PARALLEL_BELOW: f64 = 8.0 * f64::EPSILON;
 
 /// The moments for parallel rows, `z2 = μ2 + ρ t1` (`ρ = c/q1`), or `z1 = μ1` constant
 /// (`q1 = 0`): 1-D integrals. A kinked `g` is handled at its kinks as in the general case.

@@ -35,7 +35,15 @@ pub(super) fn relu_centred(cov: Cov2) -> Moments {
     if q1 <= 0.0 || q2 <= 0.0 {
         return Moments::default();
     }
-    let d = (q1 * q2 - c * c).max(0.0);
+    // `q1, q2, c` carry rounding of a few ε each, so `q1 q2 − c²` is known only to about
+    // `4ε q1 q2`: below that the pair is parallel to within rounding (Ni = 1, copied rows) and
+    // `D = 0` exactly; otherwise `√D ≈ √ε |w1||w2|` of pure rounding would enter θ and K11.
+    let raw = q1 * q2 - c * c;
+    let d = if raw <= 8.0 * f64::EPSILON * q1 * q2 {
+        0.0
+    } else {
+        raw
+    };
     let sd = d.sqrt();
     let theta = sd.atan2(c);
     let s2pi = (2.0 * PI).sqrt();
