@@ -31,9 +31,12 @@
 //! (exact for piecewise-linear activations). Cost: one 2-D quadrature of 15 components per pair
 //! (plus 1-D ones at kinks). Quadrature that does not converge is an error.
 
+use super::cross_closed::polynomial_cross_moments;
+use super::cross_fast::fast_cross_moments;
 use super::moments::{Gauss2, QUADRATURE_REL_TOL};
 use super::ActivationFn;
 use crate::gaussian::adaptive::{expect1, expect2_separable};
+use crate::gaussian::Cov2;
 use crate::{Error, Result};
 
 const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
@@ -199,6 +202,9 @@ impl ActivationFn for One {
             0.0
         }
     }
+    fn polynomial_coefficients(&self) -> Option<Vec<f64>> {
+        Some(vec![1.0])
+    }
 }
 
 /// The jumps `g'(κ+) − g'(κ−)` at the kinks of `g`.
@@ -219,7 +225,60 @@ fn normal_density(x: f64, mean: f64, var: f64) -> f64 {
 
 /// The cross moments of the module docs for `z1 = s·x + μ1` (activation `g`) and
 /// `z2 = w·x + μ2` (activation `f`), given as [`Gauss2`] (`q1 = |s|²`, `q2 = |w|²`, `c = s·w`).
+///
+/// Routes, in order: both polynomials ([`ActivationFn::polynomial_coefficients`]): exact Wick
+/// sums (`cross_closed`); both smooth and the rows not parallel: checked tensor Gauss–Hermite
+/// rules (`cross_fast`), when two consecutive rules agree to [`QUADRATURE_REL_TOL`] of each
+/// component's `L¹` mass; otherwise (kinked activations, parallel rows, rules that disagree)
+/// [`adaptive_cross_moments`].
 pub fn cross_moments(
+    g: &dyn ActivationFn,
+    f: &dyn ActivationFn,
+    gauss: Gauss2,
+) -> Result<CrossMoments> {
+    cross_moments_with_route(g, f, gauss).map(|(m, _)| m)
+}
+
+/// Which route [`cross_moments`] took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrossRoute {
+    /// Exact Wick sums (both activations polynomials).
+    Closed,
+    /// Checked tensor Gauss–Hermite rules.
+    Fast,
+    /// [`adaptive_cross_moments`].
+    Adaptive,
+}
+
+/// [`cross_moments`] and the route it took (for tests and benchmarks).
+pub fn cross_moments_with_route(
+    g: &dyn ActivationFn,
+    f: &dyn ActivationFn,
+    gauss: Gauss2,
+) -> Result<(CrossMoments, CrossRoute)> {
+    let Cov2 { q1, q2, c } = gauss.cov;
+    if [q1, q2, c, gauss.mean[0], gauss.mean[1]]
+        .iter()
+        .all(|v| v.is_finite())
+    {
+        let parallel = (q1 * q2 - c * c).max(0.0) <= PARALLEL_BELOW * q1 * q2;
+        if let (Some(gc), Some(fc)) = (g.polynomial_coefficients(), f.polynomial_coefficients()) {
+            let m = polynomial_cross_moments(&gc, &fc, gauss, parallel);
+            return Ok((m, CrossRoute::Closed));
+        }
+        if !parallel && g.kinks().is_empty() && f.kinks().is_empty() {
+            if let Some(m) = fast_cross_moments(g, f, gauss) {
+                return Ok((m, CrossRoute::Fast));
+            }
+        }
+    }
+    adaptive_cross_moments(g, f, gauss).map(|m| (m, CrossRoute::Adaptive))
+}
+
+/// [`cross_moments`] by nested adaptive Gauss–Kronrod quadrature (and 1-D integrals at kinks
+/// and for parallel rows), whatever the activations: the general route, and the reference the
+/// faster routes are tested against. Quadrature that does not converge is an error.
+pub fn adaptive_cross_moments(
     g: &dyn ActivationFn,
     f: &dyn ActivationFn,
     gauss: Gauss2,
@@ -383,7 +442,7 @@ pub fn unit_cross_moments(g: &dyn ActivationFn, mean: f64, q: f64) -> Result<Cro
         &One,
         Gauss2 {
             mean: [mean, 0.0],
-            cov: crate::gaussian::Cov2 {
+            cov: Cov2 {
                 q1: q,
                 q2: 0.0,
                 c: 0.0,
