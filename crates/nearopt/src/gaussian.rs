@@ -105,15 +105,15 @@ impl HermiteRule {
         HermiteRule { nodes, weights }
     }
 
-    /// A cached rule with `n ∈ {8, 16, 32, 64, 128, 192}` nodes (the Newton construction is
-    /// accurate to about 1e-15 up to ~200 nodes; larger rules are not offered).
+    /// A cached rule with `n ∈ {8, 16, 24, 32, 48, 64, 96, 128, 192}` nodes (the Newton
+    /// construction is accurate to about 1e-15 up to ~200 nodes; larger rules are not offered).
     pub fn cached(n: usize) -> &'static HermiteRule {
-        const SIZES: [usize; 6] = [8, 16, 32, 64, 128, 192];
-        static RULES: [OnceLock<HermiteRule>; 6] = [const { OnceLock::new() }; 6];
+        const SIZES: [usize; 9] = [8, 16, 24, 32, 48, 64, 96, 128, 192];
+        static RULES: [OnceLock<HermiteRule>; 9] = [const { OnceLock::new() }; 9];
         let idx = SIZES
             .iter()
             .position(|&s| s == n)
-            .expect("cached rule sizes: 8, 16, 32, 64, 128, 192");
+            .expect("cached rule sizes: 8, 16, 24, 32, 48, 64, 96, 128, 192");
         RULES[idx].get_or_init(|| HermiteRule::new(n))
     }
 }

@@ -19,8 +19,13 @@
 //! student unit that copies a teacher unit) need no special case. Only `g, g', g''` and
 //! `f, f', f''` are integrated, never `g'''`.
 //!
-//! * Smooth `g` and `f`: nested adaptive quadrature ([`expect2_separable`]) of the products of
-//!   `[g'', g'' t1, g'' t1², g', g' t1]` and `[f, f', f'']`.
+//! * Both polynomials ([`ActivationFn::polynomial_coefficients`], `f ≡ 1` included): exact Wick
+//!   sums after a Taylor shift by the biases (`cross_closed`), any geometry.
+//! * Smooth `g` and `f`, rows not parallel: tensor Gauss–Hermite rules in the whitened
+//!   coordinates, accepted when two consecutive orders agree to [`QUADRATURE_REL_TOL`] of each
+//!   component's `L¹` mass (`cross_fast`); otherwise, and for the cases below, the general route
+//!   [`adaptive_cross_moments`]: nested adaptive quadrature ([`expect2_separable`]) of the
+//!   products of `[g'', g'' t1, g'' t1², g', g' t1]` and `[f, f', f'']`.
 //! * Kinked `f` (`f'` jumps by `J'_κ` at each kink `κ`): `f''` is `Σ J'_κ δ(z2 − κ)`, so
 //!   `A22 = Σ_κ J'_κ φ_{z2}(κ) E[g''(z1) | z2 = κ]`, a 1-D integral.
 //! * Kinked `g`: every `g''` moment is `Σ_κ J_κ φ_{z1}(κ) E[· | z1 = κ]`, 1-D integrals over
@@ -29,11 +34,16 @@
 //!
 //! The jump of `g'` at a kink is read off as `g'(κ + h) − g'(κ − h)`, `h = 1e-9 (1 + |κ|)`
 //! (exact for piecewise-linear activations). Cost: one 2-D quadrature of 15 components per pair
-//! (plus 1-D ones at kinks). Quadrature that does not converge is an error.
+//! (plus 1-D ones at kinks): microseconds for polynomial pairs, `Σ n²` evaluations of `f`
+//! (the orders `n ∈ 16..=128` tried, from the first that resolves the scale) on the fast rule,
+//! milliseconds on the adaptive route. Quadrature that does not converge is an error.
 
+use super::cross_closed::polynomial_cross_moments;
+use super::cross_fast::fast_cross_moments;
 use super::moments::{Gauss2, QUADRATURE_REL_TOL};
 use super::ActivationFn;
 use crate::gaussian::adaptive::{expect1, expect2_separable};
+use crate::gaussian::Cov2;
 use crate::{Error, Result};
 
 const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
@@ -203,6 +213,9 @@ impl ActivationFn for One {
             0.0
         }
     }
+    fn polynomial_coefficients(&self) -> Option<Vec<f64>> {
+        Some(vec![1.0])
+    }
 }
 
 /// The jumps `g'(κ+) − g'(κ−)` at the kinks of `g`.
@@ -223,7 +236,60 @@ fn normal_density(x: f64, mean: f64, var: f64) -> f64 {
 
 /// The cross moments of the module docs for `z1 = s·x + μ1` (activation `g`) and
 /// `z2 = w·x + μ2` (activation `f`), given as [`Gauss2`] (`q1 = |s|²`, `q2 = |w|²`, `c = s·w`).
+///
+/// Routes, in order: both polynomials ([`ActivationFn::polynomial_coefficients`]): exact Wick
+/// sums (`cross_closed`); both smooth and the rows not parallel: checked tensor Gauss–Hermite
+/// rules (`cross_fast`), when two consecutive rules agree to [`QUADRATURE_REL_TOL`] of each
+/// component's `L¹` mass; otherwise (kinked activations, parallel rows, rules that disagree)
+/// [`adaptive_cross_moments`].
 pub fn cross_moments(
+    g: &dyn ActivationFn,
+    f: &dyn ActivationFn,
+    gauss: Gauss2,
+) -> Result<CrossMoments> {
+    cross_moments_with_route(g, f, gauss).map(|(m, _)| m)
+}
+
+/// Which route [`cross_moments`] took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrossRoute {
+    /// Exact Wick sums (both activations polynomials).
+    Closed,
+    /// Checked tensor Gauss–Hermite rules.
+    Fast,
+    /// [`adaptive_cross_moments`].
+    Adaptive,
+}
+
+/// [`cross_moments`] and the route it took (for tests and benchmarks).
+pub fn cross_moments_with_route(
+    g: &dyn ActivationFn,
+    f: &dyn ActivationFn,
+    gauss: Gauss2,
+) -> Result<(CrossMoments, CrossRoute)> {
+    let Cov2 { q1, q2, c } = gauss.cov;
+    if [q1, q2, c, gauss.mean[0], gauss.mean[1]]
+        .iter()
+        .all(|v| v.is_finite())
+    {
+        let parallel = (q1 * q2 - c * c).max(0.0) <= PARALLEL_BELOW * q1 * q2;
+        if let (Some(gc), Some(fc)) = (g.polynomial_coefficients(), f.polynomial_coefficients()) {
+            let m = polynomial_cross_moments(&gc, &fc, gauss, parallel);
+            return Ok((m, CrossRoute::Closed));
+        }
+        if !parallel && g.kinks().is_empty() && f.kinks().is_empty() {
+            if let Some(m) = fast_cross_moments(g, f, gauss) {
+                return Ok((m, CrossRoute::Fast));
+            }
+        }
+    }
+    adaptive_cross_moments(g, f, gauss).map(|m| (m, CrossRoute::Adaptive))
+}
+
+/// [`cross_moments`] by nested adaptive Gauss–Kronrod quadrature (and 1-D integrals at kinks
+/// and for parallel rows), whatever the activations: the general route, and the reference the
+/// faster routes are tested against. Quadrature that does not converge is an error.
+pub fn adaptive_cross_moments(
     g: &dyn ActivationFn,
     f: &dyn ActivationFn,
     gauss: Gauss2,
@@ -387,7 +453,7 @@ pub fn unit_cross_moments(g: &dyn ActivationFn, mean: f64, q: f64) -> Result<Cro
         &One,
         Gauss2 {
             mean: [mean, 0.0],
-            cov: crate::gaussian::Cov2 {
+            cov: Cov2 {
                 q1: q,
                 q2: 0.0,
                 c: 0.0,

@@ -37,4 +37,7 @@ impl ActivationFn for Linear {
     fn polynomial_degree(&self) -> Option<usize> {
         Some(1)
     }
+    fn polynomial_coefficients(&self) -> Option<Vec<f64>> {
+        Some(vec![0.0, 1.0])
+    }
 }

@@ -13,6 +13,8 @@
 //! [`Activation::custom`].
 
 pub mod cross;
+mod cross_closed;
+mod cross_fast;
 mod erf;
 mod gelu;
 mod leaky_relu;
@@ -145,6 +147,13 @@ pub trait ActivationFn: Send + Sync {
     fn polynomial_degree(&self) -> Option<usize> {
         None
     }
+
+    /// The coefficients `c_0, ..., c_n` of `g(x) = Σ_k c_k x^k` if `g` is a polynomial, else
+    /// `None` (the default). They let the cross moments at a student be exact Wick sums
+    /// ([`cross`]) instead of quadrature.
+    fn polynomial_coefficients(&self) -> Option<Vec<f64>> {
+        None
+    }
 }
 
 /// A user-supplied activation with a name (see [`Activation::custom`]).
@@ -189,6 +198,9 @@ impl ActivationFn for Shared {
     }
     fn polynomial_degree(&self) -> Option<usize> {
         self.0.polynomial_degree()
+    }
+    fn polynomial_coefficients(&self) -> Option<Vec<f64>> {
+        self.0.polynomial_coefficients()
     }
 }
 

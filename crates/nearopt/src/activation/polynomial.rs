@@ -80,7 +80,7 @@ impl Polynomial {
 }
 
 /// `Σ_ij p_i q_j E[z1^i z2^j]` for centred `(z1, z2)`.
-fn moment_of(pa: &[f64], pb: &[f64], cov: Cov2) -> f64 {
+pub(crate) fn moment_of(pa: &[f64], pb: &[f64], cov: Cov2) -> f64 {
     let mut s = 0.0;
     for (i, ci) in pa.iter().enumerate() {
         if *ci == 0.0 {
@@ -96,7 +96,7 @@ fn moment_of(pa: &[f64], pb: &[f64], cov: Cov2) -> f64 {
 }
 
 /// Coefficients of `p(μ + t)` in powers of `t`: `Σ_{k≥j} p_k C(k, j) μ^(k−j)`.
-fn taylor_shift(p: &[f64], mu: f64) -> Vec<f64> {
+pub(crate) fn taylor_shift(p: &[f64], mu: f64) -> Vec<f64> {
     let n = p.len();
     let mut out = vec![0.0; n];
     for (j, o) in out.iter_mut().enumerate() {
@@ -113,7 +113,7 @@ fn taylor_shift(p: &[f64], mu: f64) -> Vec<f64> {
     out
 }
 
-fn differentiate(p: &[f64]) -> Vec<f64> {
+pub(crate) fn differentiate(p: &[f64]) -> Vec<f64> {
     if p.len() <= 1 {
         return vec![0.0];
     }
@@ -151,6 +151,9 @@ impl ActivationFn for Polynomial {
     }
     fn polynomial_degree(&self) -> Option<usize> {
         Some(self.derivs[0].len() - 1)
+    }
+    fn polynomial_coefficients(&self) -> Option<Vec<f64>> {
+        Some(self.derivs[0].clone())
     }
 }
 

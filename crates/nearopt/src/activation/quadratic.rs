@@ -49,4 +49,7 @@ impl ActivationFn for Quadratic {
     fn polynomial_degree(&self) -> Option<usize> {
         Some(if self.epsilon == 0.0 { 1 } else { 2 })
     }
+    fn polynomial_coefficients(&self) -> Option<Vec<f64>> {
+        Some(vec![0.0, 1.0, self.epsilon])
+    }
 }
