@@ -33,8 +33,15 @@ use crate::Result;
 pub const QUADRATURE_REL_TOL: f64 = 1e-11;
 
 /// Below this `det Σ / (q1 q2)` (an angle of about 1e-6 rad) two weight vectors are treated as
-/// parallel by the projection route.
+/// parallel by the projection route (first-order accurate in the angle: measured relative error
+/// ≈ 0.1 θ of the Hessian against the held-out kinked reference, `docs/verification.md`).
 const PARALLEL_BELOW: f64 = 1e-12;
+
+/// Largest relative error the projection route may carry into the Hessian through
+/// `K21, K12, K31, K22, K13` (estimated as the projections' measured error, 1e-2 of the
+/// quadrature tolerance, times the conditioning `q1 q2 / det Σ` of the 2 × 2 solve of
+/// [`from_projections`]); above it the pair is refused instead of returned.
+const PROJECTION_MAX_ERROR: f64 = 1e-8;
 
 /// Two jointly normal pre-activations `z1 = w1·x + μ1`, `z2 = w2·x + μ2`, `x ~ N(0, I)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -226,6 +233,33 @@ pub fn quadrature_moments<G: ActivationFn + ?Sized>(g: &G, gauss: Gauss2) -> Res
     ))
 }
 
+/// Why the Hessian block of a pair of units must not be built from the projection route's
+/// `K21, K12, K31, K22, K13` (None when it may). The solve with `Σ` in [`from_projections`]
+/// multiplies the projections' error (measured ≈ 1e-13 of their mass, 1e-2 of the tolerance)
+/// by `q1 q2 / det Σ = 1/sin²θ`: measured against the held-out kinked reference (relu with b1,
+/// 2 × 2), 3e-10 of max|λ| at θ = 1e-3, 9e-6 at 1e-4, 0.4 at 1e-6; tightening the tolerance
+/// does not help (rounding). Where that estimate exceeds [`PROJECTION_MAX_ERROR`] — a kinked
+/// activation, non-centred pre-activations (the centred ones have closed forms), and
+/// `1e-6 < θ < 3e-3` rad — the Hessian refuses the pair. The loss and gradient use only the
+/// well-conditioned `K00, K10, K01, K11, K20, K02`, so they are not affected.
+pub fn nearly_parallel_refusal(g: &dyn ActivationFn, gauss: Gauss2) -> Option<String> {
+    let Cov2 { q1, q2, c } = gauss.cov;
+    if g.kinks().is_empty() || gauss.is_centred() || !(q1 > 0.0 && q2 > 0.0) {
+        return None;
+    }
+    let ratio = ((q1 * q2 - c * c) / (q1 * q2)).max(0.0);
+    let estimate = 1e-2 * QUADRATURE_REL_TOL / ratio;
+    (ratio > PARALLEL_BELOW && estimate > PROJECTION_MAX_ERROR).then(|| {
+        format!(
+            "their weight rows are nearly parallel (angle ≈ {:.1e} rad): the Hessian moments of \
+             a kinked activation with biases there would carry a relative error of about \
+             {estimate:.0e}, so they are refused (rows within 1e-6 rad are treated as parallel, \
+             to first order in the angle; angles above 3e-3 rad are supported)",
+            ratio.sqrt()
+        )
+    })
+}
+
 /// The expectations the projection route integrates (`t_i = z_i − μ_i`).
 #[derive(Clone, Copy, Debug)]
 pub struct Projections {
@@ -350,4 +384,43 @@ pub fn quadrature_unit_moments<G: ActivationFn + ?Sized>(
         m1: r.values[1],
         m2,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::Activation;
+
+    /// Rows of a biased relu pair at angle `theta`.
+    fn gauss(theta: f64) -> Gauss2 {
+        Gauss2::of(
+            &[1.1, 0.0],
+            0.3,
+            &[0.9 * theta.cos(), 0.9 * theta.sin()],
+            -0.2,
+        )
+    }
+
+    #[test]
+    fn nearly_parallel_kinked_pairs_are_refused_not_returned_wrong() {
+        let g = Activation::Relu.function();
+        // Between the parallel limit (θ ≲ 1e-6) and θ ≈ 3e-3 the projection route's error
+        // would exceed 1e-8 (measured 0.4 of max|λ| at 1e-6): refused, naming the angle.
+        for theta in [2e-6, 1e-4, 2e-3] {
+            let e = nearly_parallel_refusal(g.as_ref(), gauss(theta)).expect("refused");
+            assert!(e.contains("nearly parallel") && e.contains("rad"), "{e}");
+        }
+        // Outside that window, without biases (closed forms) and for smooth activations: none.
+        for theta in [1e-8, 5e-3, 0.05, 1.0] {
+            assert!(
+                nearly_parallel_refusal(g.as_ref(), gauss(theta)).is_none(),
+                "θ = {theta}"
+            );
+            assert!(g.moments(gauss(theta)).is_ok());
+        }
+        let centred = Gauss2::of(&[1.1, 0.0], 0.0, &[0.9, 1e-4], 0.0);
+        assert!(nearly_parallel_refusal(g.as_ref(), centred).is_none());
+        let erf = Activation::Erf.function();
+        assert!(nearly_parallel_refusal(erf.as_ref(), gauss(1e-4)).is_none());
+    }
 }

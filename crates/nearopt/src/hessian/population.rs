@@ -390,6 +390,9 @@ fn pair(
         net.w1_row(p),
         net.hidden_bias(p),
     );
+    if let Some(why) = crate::activation::moments::nearly_parallel_refusal(g, gauss) {
+        return Err(format!("hidden units {m} and {p}: {why}"));
+    }
     let k = g
         .moments(gauss)
         .map_err(|e| format!("hidden units {m} and {p}: {e}"))?;
