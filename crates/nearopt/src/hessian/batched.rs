@@ -30,8 +30,9 @@ use rayon::prelude::*;
 use std::sync::Mutex;
 
 /// Hidden units per task of the blocked GEMMs (fixed: it fixes the summation order). 256 rather
-/// than 128: the wider tiles run closer to faer's whole-matrix GEMM rate (at N = 1000 the product
-/// took 8–12% less time than with 128, interleaved runs on the same machine; docs/performance.md).
+/// than 128: wider tiles run closer to faer's whole-matrix GEMM rate (at N = 1000 the product
+/// took 8–12% less time in three interleaved runs, not confirmed by two later ones on a noisier
+/// machine; docs/performance.md).
 pub const UNIT_BLOCK: usize = 256;
 
 /// A symmetric operator that multiplies several vectors at once.
