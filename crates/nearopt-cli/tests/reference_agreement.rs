@@ -15,32 +15,12 @@
 #![allow(clippy::needless_range_loop)]
 
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-/// Relative agreement demanded (of `λ_max`).
-const TOL: f64 = 1e-9;
-
-/// SplitMix64 with Box–Muller normals: this file's own generator.
-struct Gen(u64);
-
-impl Gen {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform on (0, 1).
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-}
+#[path = "support/reference.rs"]
+mod reference;
+use reference::{compare_with_reference, numbers, repo_root, run, Gen};
 
 /// A network file's JSON: `W1` entries `N(0, scale²/Ni)`, `W2` entries `N(0, 1)`.
 fn random_network(g: &mut Gen, activation: Value, ni: usize, nh: usize, scale: f64) -> Value {
@@ -157,137 +137,13 @@ fn cases() -> Vec<(String, Value)> {
     out
 }
 
-/// Reads a 2-D float64 C-order `.npy` file by hand: `(rows, cols, data)`.
-fn read_npy(path: &Path) -> (usize, usize, Vec<f64>) {
-    let bytes = std::fs::read(path).expect("the .npy file exists");
-    assert_eq!(&bytes[..6], b"\x93NUMPY", "npy magic");
-    let (hlen, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        ),
-        v => panic!("unknown npy version {v}"),
-    };
-    let header = std::str::from_utf8(&bytes[start..start + hlen]).unwrap();
-    let compact: String = header.chars().filter(|c| !c.is_whitespace()).collect();
-    assert!(compact.contains("'descr':'<f8'"), "dtype: {header}");
-    assert!(compact.contains("'fortran_order':False"), "order: {header}");
-    let shape = compact
-        .split("'shape':(")
-        .nth(1)
-        .and_then(|s| s.split(')').next())
-        .expect("shape in header");
-    let dims: Vec<usize> = shape
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().unwrap())
-        .collect();
-    assert_eq!(dims.len(), 2, "2-D array: {header}");
-    let data: Vec<f64> = bytes[start + hlen..]
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
-        .collect();
-    assert_eq!(data.len(), dims[0] * dims[1], "data length");
-    (dims[0], dims[1], data)
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn run(cmd: &mut Command, what: &str) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what} runs: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
-}
-
-/// Runs both commands and the reference on one network (the teacher, and the student if given:
-/// then `--student` and `student_reference.py TEACHER STUDENT`); returns the worst relative
-/// disagreement (of `max |λ|`: at a student the eigenvalues may be negative).
+/// [`compare_with_reference`], plus the spectrum's order and its rank (INTERFACE.md's default
+/// tolerance); returns the worst relative disagreement.
 fn check_case(dir: &Path, script: &Path, name: &str, net: &Value, student: Option<&Value>) -> f64 {
-    let mut worst: f64 = 0.0;
-    let file = dir.join(format!("{name}.json"));
-    std::fs::write(&file, serde_json::to_string(&net).unwrap()).unwrap();
-    let student_file = student.map(|s| {
-        let f = dir.join(format!("{name}-student.json"));
-        std::fs::write(&f, serde_json::to_string(s).unwrap()).unwrap();
-        f
-    });
-    let with_student = |cmd: &mut Command| {
-        if let Some(f) = &student_file {
-            cmd.arg("--student").arg(f);
-        }
-    };
-    let npy = dir.join(format!("{name}.npy"));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nearopt"));
-    cmd.args(["spectrum", "--network"]).arg(&file).arg("--json");
-    with_student(&mut cmd);
-    let spec: Value = serde_json::from_str(&run(&mut cmd, "nearopt spectrum"))
-        .expect("spectrum --json prints one JSON object");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nearopt"));
-    cmd.args(["hessian", "--network"])
-        .arg(&file)
-        .arg("--out")
-        .arg(&npy);
-    with_student(&mut cmd);
-    run(&mut cmd, "nearopt hessian");
-    let mut cmd = Command::new("python3");
-    cmd.arg(script).arg(&file);
-    if let Some(f) = &student_file {
-        cmd.arg(f);
-    }
-    let reference: Value = serde_json::from_str(&run(&mut cmd, "the NumPy reference"))
-        .expect("the reference prints JSON");
-
-    let ref_eigs = numbers(&reference["eigenvalues"]);
-    let d = ref_eigs.len();
-    let lmax = ref_eigs[d - 1].max(-ref_eigs[0]);
-    assert!(lmax > 0.0, "{name}: reference max |λ| = {lmax}");
-    assert_eq!(spec["dimension"].as_u64(), Some(d as u64), "{name}");
+    let (worst, spec) = compare_with_reference(dir, script, name, net, student);
     let eigs = numbers(&spec["eigenvalues"]);
-    assert_eq!(eigs.len(), d, "{name}");
+    let d = eigs.len();
     assert!(eigs.windows(2).all(|w| w[0] <= w[1]), "{name}: ascending");
-    for (i, (a, b)) in eigs.iter().zip(&ref_eigs).enumerate() {
-        let rel = (a - b).abs() / lmax;
-        worst = worst.max(rel);
-        assert!(
-            rel < TOL,
-            "{name}: eigenvalue {i}: cli {a} vs reference {b}"
-        );
-    }
-    let (rows, cols, h) = read_npy(&npy);
-    assert_eq!((rows, cols), (d, d), "{name}: Hessian shape");
-    let ref_h: Vec<Vec<f64>> = reference["hessian"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(numbers)
-        .collect();
-    for i in 0..d {
-        for j in 0..d {
-            let rel = (h[i * d + j] - ref_h[i][j]).abs() / lmax;
-            worst = worst.max(rel);
-            assert!(
-                rel < TOL,
-                "{name}: H[{i}][{j}]: cli {} vs reference {}",
-                h[i * d + j],
-                ref_h[i][j]
-            );
-        }
-    }
     // The spectrum command's rank follows INTERFACE.md's default tolerance λ_max·D·ε (at a
     // student, of max |λ|, counting the eigenvalues of either sign beyond it).
     let scale = eigs[d - 1].max(-eigs[0]);
