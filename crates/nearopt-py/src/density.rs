@@ -3,10 +3,7 @@
 
 use crate::network::PyNetwork;
 use crate::{cli_err, run};
-use nearopt::density::{
-    check_options, density_exact, exact_operator_bytes, operator_bytes, probes_per_block,
-    working_set_bytes, DensityOptions,
-};
+use nearopt::density::{check_options, density_exact, density_memory_bytes, DensityOptions};
 use nearopt_cli::commands::density::{parse_memory, report};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -149,12 +146,7 @@ pub fn density<'py>(
         memory_budget: memory_bytes(memory)?,
     };
     check_options(d, &opts).map_err(crate::lib_err)?;
-    let operator = if student.is_some() || net.layout().has_biases() {
-        exact_operator_bytes(net, teacher.nh(), &opts)
-    } else {
-        operator_bytes(net, &opts)
-    };
-    let mem = operator + working_set_bytes(d, &opts, probes_per_block(d, &opts));
+    let mem = density_memory_bytes(teacher, student, &opts);
     let (est, seconds) = run(py, threads, || {
         let start = Instant::now();
         let est = density_exact(teacher, student, &opts, &|_, _| {})?;

@@ -8,8 +8,7 @@ use crate::io::check_output_path;
 use crate::plot_density::write_density_plot;
 use anyhow::{bail, Context, Result};
 use nearopt::density::{
-    check_options, density_exact, exact_operator_bytes, operator_bytes, probes_per_block,
-    working_set_bytes, DensityEstimate, DensityOptions,
+    check_options, density_exact, density_memory_bytes, DensityEstimate, DensityOptions,
 };
 use nearopt::hessian::StudentHessian;
 use nearopt::Network;
@@ -264,13 +263,7 @@ pub fn run(args: Args) -> Result<()> {
         ..opts
     };
     check_options(d, &opts)?;
-    let general = student.is_some() || net.layout().has_biases();
-    let operator = if general {
-        exact_operator_bytes(net, teacher.nh(), &opts)
-    } else {
-        operator_bytes(net, &opts)
-    };
-    let memory = operator + working_set_bytes(d, &opts, probes_per_block(d, &opts));
+    let memory = density_memory_bytes(&teacher, student.as_ref(), &opts);
     if let Some(s) = &student {
         crate::guard::check_work(
             StudentHessian::setup_work(&teacher, s),

@@ -7,7 +7,10 @@
 //! [`super::moments`]).
 
 use super::moments::{student_trace_moments, trace_moments};
-use super::{check_options, density_at_optimum, estimate_density, probes_per_block};
+use super::{
+    check_options, density_at_optimum, estimate_density, operator_bytes, probes_per_block,
+    working_set_bytes,
+};
 use super::{DensityEstimate, DensityOptions};
 use crate::hessian::batched::{BatchedPopulationHessian, BlockOperator};
 use crate::hessian::{check_dense_fits, ExactHessian, PopulationHessian};
@@ -95,6 +98,29 @@ pub fn exact_operator_bytes(net: &Network, teacher_nh: usize, opts: &DensityOpti
         + 16 * (k as u64) * (net.dim() as u64)
 }
 
+/// Whether [`density_exact`] takes [`density_at_optimum`] (the bias-free optimum).
+fn fast_route(teacher: &Network, student: Option<&Network>) -> bool {
+    student.is_none() && !teacher.layout().has_biases()
+}
+
+/// Estimated peak bytes of [`density_exact`] for the same arguments: the operator it takes
+/// ([`operator_bytes`] at the bias-free optimum, else [`exact_operator_bytes`]) plus the Lanczos
+/// vectors ([`working_set_bytes`]).
+pub fn density_memory_bytes(
+    teacher: &Network,
+    student: Option<&Network>,
+    opts: &DensityOptions,
+) -> u64 {
+    let net = student.unwrap_or(teacher);
+    let d = net.dim();
+    let operator = if fast_route(teacher, student) {
+        operator_bytes(net, opts)
+    } else {
+        exact_operator_bytes(net, teacher.nh(), opts)
+    };
+    operator + working_set_bytes(d, opts, probes_per_block(d, opts))
+}
+
 /// [`estimate_density`] of the exact population Hessian of `½ E[(y_s − y_t)²]`: at the optimum
 /// of `teacher` (`student = None`) or at `student`, any biases, with the exact `Tr H` and
 /// `‖H‖_F²`. The bias-free optimum takes [`density_at_optimum`] (which also estimates the top
@@ -105,7 +131,7 @@ pub fn density_exact(
     opts: &DensityOptions,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<DensityEstimate> {
-    if student.is_none() && !teacher.layout().has_biases() {
+    if fast_route(teacher, student) {
         return density_at_optimum(teacher, opts, progress);
     }
     let net = student.unwrap_or(teacher);

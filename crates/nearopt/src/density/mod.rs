@@ -23,7 +23,7 @@ use crate::lanczos::{
 use crate::network::Network;
 use crate::{Error, Result};
 pub use bulk::{tail_quantile, top_bulk, TopBulk};
-pub use exact::{density_exact, exact_operator_bytes, ExactBlockOperator};
+pub use exact::{density_exact, density_memory_bytes, exact_operator_bytes, ExactBlockOperator};
 pub use moments::{student_trace_moments, trace_moments, TraceMoments};
 
 /// Options of [`estimate_density`].
