@@ -5,7 +5,9 @@
 //!
 //! * the plain faer `N × N × N` GEMM (`2 N³` flops), sequential and on the rayon pool: the
 //!   achieved GEMM rate that bounds the product (it is three such GEMMs per vector, `6 N³`);
-//! * one [`BatchedPopulationHessian`] product for blocks of 1, 4 and 8 vectors (time per vector);
+//! * one [`BatchedPopulationHessian`] product for blocks of 1, 4 and 8 vectors (time per vector),
+//!   in the given input basis and in the triangular one (`hessian::rotation`, the basis
+//!   `nearopt density` uses), interleaved;
 //! * the AVX-512 / AVX2 runtime detection (faer 0.24 dispatches its f64 GEMM to
 //!   `private-gemm-x86` with AVX-512 kernels whenever `avx512f` is detected at run time, on
 //!   stable Rust, without any crate feature);
@@ -16,6 +18,7 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use nearopt::hessian::batched::{BatchedPopulationHessian, BlockOperator};
+use nearopt::hessian::PopulationHessian;
 use nearopt::teacher::{sample_teacher, WeightDistribution};
 use nearopt::Activation;
 use std::hint::black_box;
@@ -137,24 +140,40 @@ fn main() {
     let net = sample_teacher(Activation::Erf, n, n, WeightDistribution::Normal, 1, 0)
         .expect("valid teacher");
     let s = Instant::now();
-    let h = BatchedPopulationHessian::at_optimum(&net);
+    let ph = PopulationHessian::at_optimum(&net);
     println!(
         "operator set-up (pair moments): {:.2} s",
         s.elapsed().as_secs_f64()
     );
-    let d = BlockOperator::dim(&h);
-    let per = h.flops_per_product();
+    let s = Instant::now();
+    let tri = BatchedPopulationHessian::from_population_triangular(&net, &ph).expect("QR");
+    println!(
+        "triangular basis set-up (sequential QR of W1ᵀ): {:.3} s",
+        s.elapsed().as_secs_f64()
+    );
+    let plain = BatchedPopulationHessian::from_population(&net, &ph);
+    let d = BlockOperator::dim(&plain);
+    println!(
+        "flops per product: plain {:.3} GFLOP, triangular basis {:.3} GFLOP (ratio {:.3})",
+        plain.flops_per_product() * 1e-9,
+        tri.flops_per_product() * 1e-9,
+        tri.flops_per_product() / plain.flops_per_product()
+    );
+    // Interleaved, so both see the same machine.
     for k in [1usize, 4, 8] {
-        h.reserve(k);
         let v: Vec<f64> = (0..d * k).map(|i| (i as f64 * 0.37).sin()).collect();
         let mut out = vec![0.0; d * k];
-        let t = time(reps, || h.apply_block(black_box(&v), &mut out));
-        report(
-            &format!("product k = {k} (per vector)"),
-            &t,
-            per * k as f64,
-            k,
-        );
+        for (name, h) in [("product", &plain), ("triangular", &tri)] {
+            h.reserve(k);
+            let per = h.flops_per_product();
+            let t = time(reps, || h.apply_block(black_box(&v), &mut out));
+            report(
+                &format!("{name} k = {k} (per vector)"),
+                &t,
+                per * k as f64,
+                k,
+            );
+        }
     }
     println!("load after: {}", load());
 }

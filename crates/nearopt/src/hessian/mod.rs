@@ -12,6 +12,7 @@ pub mod batched;
 mod dense;
 mod functional;
 mod population;
+pub mod rotation;
 pub mod sampled;
 mod student;
 
