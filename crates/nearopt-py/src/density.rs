@@ -83,7 +83,10 @@ fn to_array<'py>(py: Python<'py>, a: &Bound<'py, PyAny>) -> PyResult<Bound<'py, 
 /// - the smoothed curves (``grid`` points, Papyan's ``kappa`` / ``kappa_log``), the log axis from
 ///   ``log_floor · λ_max`` with ``mass_below_floor``, ``log_mode``, ``log_peaks``,
 ///   ``median_above_floor``; the effort (``products``, ``breakdowns``, ``seconds``,
-///   ``memory_estimate_bytes``); ``activation``, ``ni``, ``nh``, ``nearopt_version``.
+///   ``memory_estimate_bytes``); ``product_basis`` (``"triangular inputs"`` at the bias-free
+///   optimum: the products run on the orthogonally similar Hessian of the network with inputs
+///   rotated so that ``W1`` is lower-trapezoidal, same spectrum, a third fewer flops; else
+///   ``"given"``); ``activation``, ``ni``, ``nh``, ``nearopt_version``.
 ///
 /// Cost: ``probes × steps`` products of ``O(Nh² Ni)`` each, by the batched block product; memory
 /// about ``probes_per_block × steps × D`` numbers, within ``memory`` (bytes, or a size string

@@ -134,6 +134,9 @@ pub struct Report<'a> {
     probes_per_block: usize,
     products: usize,
     breakdowns: usize,
+    /// `"given"` or `"triangular inputs"` (the products ran on the orthogonally similar Hessian
+    /// of the network with inputs rotated so that `W1` is lower-trapezoidal: same spectrum).
+    product_basis: &'static str,
     memory_estimate_bytes: u64,
     seconds: f64,
     activation: &'a nearopt::Activation,
@@ -370,6 +373,7 @@ pub fn report<'a>(
         probes_per_block: est.probes_per_block,
         products: est.products,
         breakdowns: est.breakdowns,
+        product_basis: est.product_basis,
         memory_estimate_bytes: memory,
         seconds,
         activation: net.activation(),

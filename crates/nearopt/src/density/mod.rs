@@ -138,6 +138,10 @@ pub struct DensityEstimate {
     pub products: usize,
     /// Probes whose Krylov space was exhausted before `steps`.
     pub breakdowns: usize,
+    /// The parameter basis the products ran in: `"given"`, or `"triangular inputs"` (inputs
+    /// rotated so that `W1` is lower-trapezoidal: an orthogonal similarity, the same spectrum;
+    /// [`crate::hessian::rotation`]).
+    pub product_basis: &'static str,
 }
 
 /// Bytes the computation holds at its peak besides the operator: the larger of the top
@@ -476,6 +480,7 @@ pub fn estimate_density(
         probes_per_block: pb,
         products,
         breakdowns,
+        product_basis: "given",
     })
 }
 
@@ -513,6 +518,9 @@ pub fn density_at_optimum(
     };
     op.reserve(opts.block.max(probes_per_block(net.dim(), opts)));
     let mut est = estimate_density(&op, Some(moments), opts, progress)?;
+    if op.is_triangular() {
+        est.product_basis = "triangular inputs";
+    }
     let trace = est.moments.as_ref().map(|m| m.trace);
     est.top_bulk = Some(top_bulk(&est.probes, net.ni(), est.dimension, trace));
     Ok(est)
