@@ -40,6 +40,12 @@ pub const UNIT_BLOCK: usize = 256;
 /// Width of the sub-tiles over which a lower-trapezoidal `W1`'s zero part is skipped (fixed, like
 /// [`UNIT_BLOCK`]: it fixes the summation order). The skipped fraction is `½ − SUB_TILE / 2N`.
 pub const SUB_TILE: usize = 64;
+/// Height of the row blocks of `(B + diag c) W1`'s output over which the zero part is skipped
+/// (fixed: the summation order). A multiple of the 48-row AVX-512 micro-kernel of faer's f64
+/// GEMM, so no block ends in a partial kernel.
+pub const SUB_ROWS: usize = 96;
+// Sub-tiles nest in the UNIT_BLOCK tiles (stage 1 runs them as tasks of their own).
+const _: () = assert!(UNIT_BLOCK.is_multiple_of(SUB_TILE));
 
 /// A symmetric operator that multiplies several vectors at once.
 pub trait BlockOperator: Sync {
@@ -209,7 +215,7 @@ impl BatchedPopulationHessian {
             let mut s3 = 0usize;
             let mut i0 = 0;
             while i0 < ni.min(nh) {
-                let sr = SUB_TILE.min(ni.min(nh) - i0);
+                let sr = SUB_ROWS.min(ni.min(nh) - i0);
                 s3 += sr * (nh - i0);
                 i0 += sr;
             }
@@ -242,12 +248,16 @@ impl BatchedPopulationHessian {
         let ub = UNIT_BLOCK;
         let stride = k * nh;
         let wt = MatRef::from_column_major_slice(&self.w1, ni, nh);
-        // Stage 1: G_jᵀ[:, block] = V_j W1[block]ᵀ, i.e. column m of G_jᵀ is G_j[m][·].
+        // Stage 1: G_jᵀ[:, block] = V_j W1[block]ᵀ, i.e. column m of G_jᵀ is G_j[m][·]. With a
+        // lower-trapezoidal W1 the tasks are the SUB_TILE-wide sub-tiles (each its own GEMM
+        // either way, so the same bits): their work grows with m, and UNIT_BLOCK tasks of
+        // unequal size left one thread idle for about a third of the stage.
+        let task = if self.lower { SUB_TILE } else { ub };
         ws.gt[..k * nh * nh]
-            .par_chunks_mut(ub * stride)
+            .par_chunks_mut(task * stride)
             .enumerate()
             .for_each(|(r, chunk)| {
-                let m0 = r * ub;
+                let m0 = r * task;
                 let cols = chunk.len() / stride;
                 for j in 0..k {
                     let vt = MatRef::from_column_major_slice(&v[j * d..j * d + nh * ni], ni, nh);
@@ -370,7 +380,7 @@ impl BatchedPopulationHessian {
                     let rows = ni.min(nh);
                     let mut i0 = 0;
                     while i0 < rows {
-                        let sr = SUB_TILE.min(rows - i0);
+                        let sr = SUB_ROWS.min(rows - i0);
                         matmul(
                             dst.as_mut().subrows_mut(i0, sr),
                             Accum::Add,
