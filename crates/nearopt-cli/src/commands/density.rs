@@ -394,7 +394,7 @@ fn human(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} network, Ni = {}, Nh = {}: D = {} (exact population Hessian at {}, matrix-free)",
+        "{} network, Ni = {}, Nh = {}: D = {} (exact population Hessian at {}, matrix-free{})",
         r.activation.name(),
         r.ni,
         r.nh,
@@ -402,6 +402,11 @@ fn human(r: &Report) -> String {
         match &r.student {
             Some(p) => format!("the student {p}"),
             None => "the optimum".into(),
+        },
+        if r.product_basis == "given" {
+            ""
+        } else {
+            "; products in the triangular input basis, an orthogonal similarity: same spectrum"
         }
     );
     let _ = writeln!(
