@@ -117,7 +117,43 @@ pub fn run_child(cmd: &mut std::process::Command) -> std::io::Result<std::proces
     };
     let status = child.wait();
     children().retain(|p| *p != child.id());
+    if let Ok(st) = &status {
+        yield_to_the_signal_handler(st);
+    }
     status
+}
+
+/// Set by the signal handler before it passes the signal on to the children.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A child that ended because this process was interrupted (the handler passed the signal on,
+/// or the terminal sent it to the whole process group) must not let the caller report the
+/// child's failure and exit with 1 before the handler exits with 128 + the signal: if the
+/// handler has started, or starts within a second of a child killed by a signal, this thread
+/// waits for the exit it is about to make.
+fn yield_to_the_signal_handler(status: &std::process::ExitStatus) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let park_forever = || loop {
+        std::thread::park();
+    };
+    if INTERRUPTED.load(SeqCst) {
+        park_forever();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if status.signal().is_some() {
+            let start = std::time::Instant::now();
+            while start.elapsed() < std::time::Duration::from_secs(1) {
+                if INTERRUPTED.load(SeqCst) {
+                    park_forever();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = status;
 }
 
 /// Installs the handler of SIGINT, SIGTERM and SIGHUP: it removes every registered temporary
@@ -134,6 +170,7 @@ pub fn install_signal_cleanup() {
         };
         std::thread::spawn(move || {
             if let Some(sig) = signals.forever().next() {
+                INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
                 for pid in children().iter() {
                     // SAFETY: kill(2) has no memory-safety preconditions; a pid that has already
                     // exited makes it fail with ESRCH, which is ignored.

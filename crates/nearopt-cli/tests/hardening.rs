@@ -735,8 +735,14 @@ fn sigterm_during_bench_numpy_stops_the_reference() {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(143));
+    let id = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The child is gone (or a zombie of init's) within a few seconds: /proc/PID/stat state.
     let alive = |pid: u32| {
         std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -751,6 +757,6 @@ fn sigterm_during_bench_numpy_stops_the_reference() {
         !alive(reference),
         "the reference {reference} outlived nearopt"
     );
-    let scratch = std::env::temp_dir().join(format!("nearopt-bench-{}", child.id()));
+    let scratch = std::env::temp_dir().join(format!("nearopt-bench-{id}"));
     assert!(!scratch.exists(), "{} left behind", scratch.display());
 }
