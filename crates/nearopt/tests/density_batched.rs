@@ -2,7 +2,7 @@
 //! `PopulationHessian::matvec` and the dense matrix, and its determinism: a block of `k`
 //! products equals `k` single products bit for bit, whatever the thread count.
 
-use nearopt::hessian::batched::{BatchedPopulationHessian, BlockOperator, UNIT_BLOCK};
+use nearopt::hessian::batched::{BatchedPopulationHessian, BlockOperator, SUB_TILE, UNIT_BLOCK};
 use nearopt::hessian::{HessianOperator, PopulationHessian};
 use nearopt::rng::stream;
 use nearopt::teacher::{sample_teacher, WeightDistribution};
@@ -80,39 +80,52 @@ fn batched_product_equals_reference_product() {
 
 #[test]
 fn block_equals_single_products_bit_for_bit_for_any_thread_count() {
-    let net = sample_teacher(
-        Activation::Erf,
-        7,
-        UNIT_BLOCK + 9,
-        WeightDistribution::Normal,
-        5,
-        0,
-    )
-    .unwrap();
-    let fast = BatchedPopulationHessian::at_optimum(&net);
-    let d = BlockOperator::dim(&fast);
-    let k = 5;
-    let v = vectors(d, k, 2);
-    let run = |threads: usize, block: usize| -> Vec<f64> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let mut out = vec![0.0; d * k];
-            for (vs, os) in v.chunks(block * d).zip(out.chunks_mut(block * d)) {
-                fast.apply_block(vs, os);
-            }
-            out
-        })
-    };
-    let reference = run(1, 1);
-    for (threads, block) in [(1, k), (2, k), (3, 2), (2, 1), (4, 3)] {
-        let out = run(threads, block);
-        let same = out
-            .iter()
-            .zip(&reference)
-            .all(|(a, b)| a.to_bits() == b.to_bits());
-        assert!(same, "threads {threads}, block {block}: not bit-identical");
+    // The plain product, and the one in the triangular input basis (`hessian::rotation`, whose
+    // stage 1 runs SUB_TILE-wide tasks) on a network wide enough for it to skip work.
+    for (ni, triangular) in [(7, false), (SUB_TILE + 7, true)] {
+        let net = sample_teacher(
+            Activation::Erf,
+            ni,
+            UNIT_BLOCK + 9,
+            WeightDistribution::Normal,
+            5,
+            0,
+        )
+        .unwrap();
+        let h = PopulationHessian::at_optimum(&net);
+        let fast = if triangular {
+            BatchedPopulationHessian::from_population_triangular(&net, &h).unwrap()
+        } else {
+            BatchedPopulationHessian::from_population(&net, &h)
+        };
+        assert_eq!(fast.is_triangular(), triangular);
+        let d = BlockOperator::dim(&fast);
+        let k = 5;
+        let v = vectors(d, k, 2);
+        let run = |threads: usize, block: usize| -> Vec<f64> {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut out = vec![0.0; d * k];
+                for (vs, os) in v.chunks(block * d).zip(out.chunks_mut(block * d)) {
+                    fast.apply_block(vs, os);
+                }
+                out
+            })
+        };
+        let reference = run(1, 1);
+        for (threads, block) in [(1, k), (2, k), (3, 2), (2, 1), (4, 3)] {
+            let out = run(threads, block);
+            let same = out
+                .iter()
+                .zip(&reference)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(
+                same,
+                "triangular {triangular}, threads {threads}, block {block}: not bit-identical"
+            );
+        }
     }
 }
